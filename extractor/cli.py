@@ -1,0 +1,131 @@
+"""The `nianbao` command line. The only place errors become messages and exit codes.
+
+Exit codes: 0 clean, 1 findings at or above --fail-on (audit), 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import NianbaoError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Extract and audit 政府信息公开工作年度报告 (government information-disclosure annual reports).",
+    pretty_exceptions_enable=False,
+)
+
+EXIT_INPUT = 2
+
+
+class ExtractFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class OcrMode(str, Enum):
+    auto = "auto"
+    never = "never"
+    always = "always"
+
+
+PatternsOption = Annotated[
+    Optional[list[Path]],
+    typer.Option("--patterns", help="A directory of extra pattern files (repeatable)."),
+]
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"nianbao: {message}", err=True)
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """Files as given; directories walked for report files (sorted, hidden files skipped)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*")
+                            if p.is_file() and not any(part.startswith(".") for part in p.parts))
+        else:
+            files.append(path)
+    return files
+
+
+def _writer(output: Optional[Path]):
+    if output is None:
+        return sys.stdout
+    try:
+        return output.open("w", encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{output}: cannot write ({exc.strerror})")
+        raise typer.Exit(EXIT_INPUT) from None
+
+
+@app.command()
+def extract(
+    files: Annotated[list[Path], typer.Argument(help="Report files (PDF, HTML, DOCX, text) or directories.")],
+    fmt: Annotated[ExtractFormat, typer.Option("--format", "-f", help="Output format.")] = ExtractFormat.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    patterns: PatternsOption = None,
+    ocr: Annotated[OcrMode, typer.Option(help="OCR pages without a usable text layer.")] = OcrMode.auto,
+) -> None:
+    """Extract the three standard tables of each report into the canonical schema."""
+    from rich.console import Console
+
+    from .export import render, report_json, tidy_csv
+    from .pipeline import extract as run
+
+    dirs = tuple(str(p) for p in patterns or ())
+    out = _writer(output)
+    failed = False
+    first_csv = True
+    console = Console(file=out) if fmt == ExtractFormat.table else None
+    for path in _expand(files):
+        try:
+            report = run(path, patterns_dirs=dirs, ocr=ocr.value)
+        except NianbaoError as exc:
+            _fail(str(exc))
+            failed = True
+            continue
+        if fmt == ExtractFormat.json:
+            out.write(report_json(report) + "\n")
+        elif fmt == ExtractFormat.csv:
+            out.write(tidy_csv([report], header=first_csv))
+            first_csv = False
+        else:
+            render(report, console)
+        out.flush()
+    if output is not None:
+        out.close()
+    if failed:
+        raise typer.Exit(EXIT_INPUT)
+
+
+@app.command()
+def schema(
+    output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None,
+) -> None:
+    """Print the JSON Schema of the Report (the contract of `extract -f json`)."""
+    import json
+
+    from .schema import json_schema
+
+    out = _writer(output)
+    out.write(json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n")
+    if output is not None:
+        out.close()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,45 @@
+"""One exception type per kind of user-facing failure.
+
+Stages raise these with a one-line message; only the CLI turns them into stderr and an exit
+code. Anything else escaping a stage is a bug in nianbao, not the user's mistake.
+"""
+
+from __future__ import annotations
+
+
+class NianbaoError(Exception):
+    """Base of every failure caused by the input or the invocation, not by nianbao itself."""
+
+    kind = "error"
+
+
+class InputNotFound(NianbaoError):
+    kind = "not_found"
+
+
+class UnsupportedInput(NianbaoError):
+    kind = "unsupported"
+
+
+class EncryptedInput(NianbaoError):
+    kind = "encrypted"
+
+
+class DamagedInput(NianbaoError):
+    kind = "damaged"
+
+
+class EmptyInput(NianbaoError):
+    kind = "empty"
+
+
+class NotAReport(NianbaoError):
+    kind = "not_a_report"
+
+
+class OcrUnavailable(NianbaoError):
+    kind = "ocr_unavailable"
+
+
+class PatternsError(NianbaoError):
+    kind = "patterns"

@@ -1,0 +1,215 @@
+"""Ruled tables from page geometry: ruling segments + positioned words → grids with merged cells.
+
+Used for PDF text layers (segments from vector drawings) and page images (segments found in
+the pixels). The method: snap and merge collinear segments, group crossing segments into table
+regions, cut each region into elementary cells on every ruling coordinate, and merge
+neighbouring cells that no ruling separates; merged cells keep their row and column spans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .document import BBox, Cell, Grid
+from .textnorm import join_fragments
+
+
+@dataclass(frozen=True, slots=True)
+class GridSettings:
+    """Tunables of grid recovery, in PDF points (1/72 in)."""
+
+    snap: float = 2.0  # rulings closer than this are one ruling
+    join_gap: float = 3.0  # collinear pieces with a smaller gap are one segment
+    touch: float = 3.0  # a segment this close to another's line touches it
+    min_band: float = 2.5  # row/column bands thinner than this are double rules, not cells
+    border_cover: float = 0.6  # share of a cell edge a ruling must cover to separate cells
+    thin: float = 2.5  # a filled rectangle thinner than this is a ruling
+
+
+@dataclass(slots=True)
+class Word:
+    text: str
+    bbox: BBox
+    # Reading-order keys from the source (block, line) so wrapped text stays in order.
+    order: tuple[int, ...] = ()
+    confidence: float = 1.0
+
+
+@dataclass(slots=True)
+class Segments:
+    horizontal: list[tuple[float, float, float]] = field(default_factory=list)  # y, x0, x1
+    vertical: list[tuple[float, float, float]] = field(default_factory=list)  # x, y0, y1
+
+    def add_line(self, x0: float, y0: float, x1: float, y1: float, s: GridSettings) -> None:
+        if abs(y1 - y0) <= s.snap and abs(x1 - x0) > s.snap:
+            self.horizontal.append(((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
+        elif abs(x1 - x0) <= s.snap and abs(y1 - y0) > s.snap:
+            self.vertical.append(((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
+
+    def add_rect(self, x0: float, y0: float, x1: float, y1: float, s: GridSettings,
+                 stroked: bool) -> None:
+        w, h = x1 - x0, y1 - y0
+        if h <= s.thin and w > s.thin:
+            self.horizontal.append(((y0 + y1) / 2, x0, x1))
+        elif w <= s.thin and h > s.thin:
+            self.vertical.append(((x0 + x1) / 2, y0, y1))
+        elif stroked and w > s.thin and h > s.thin:
+            self.horizontal += [(y0, x0, x1), (y1, x0, x1)]
+            self.vertical += [(x0, y0, y1), (x1, y0, y1)]
+
+
+def _merge_collinear(segs: list[tuple[float, float, float]], s: GridSettings):
+    """Snap positions and join overlapping pieces on the same line."""
+    out: list[list[float]] = []
+    for pos, a, b in sorted(segs):
+        joined = False
+        for seg in reversed(out):
+            if pos - seg[0] > s.snap:
+                break
+            if a <= seg[2] + s.join_gap and b >= seg[1] - s.join_gap:
+                seg[1], seg[2] = min(seg[1], a), max(seg[2], b)
+                joined = True
+                break
+        if not joined:
+            out.append([pos, a, b])
+    return [tuple(x) for x in out]
+
+
+def _clusters(values: list[float], tol: float) -> list[float]:
+    """Representative coordinates after merging values closer than `tol`."""
+    reps: list[list[float]] = []
+    for v in sorted(values):
+        if reps and v - reps[-1][-1] <= tol:
+            reps[-1].append(v)
+        else:
+            reps.append([v])
+    return [sum(r) / len(r) for r in reps]
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _regions(h, v, s: GridSettings):
+    """Groups of crossing horizontal and vertical segments: one group per ruled table."""
+    uf = _UnionFind(len(h) + len(v))
+    for i, (y, x0, x1) in enumerate(h):
+        for j, (x, y0, y1) in enumerate(v):
+            if x0 - s.touch <= x <= x1 + s.touch and y0 - s.touch <= y <= y1 + s.touch:
+                uf.union(i, len(h) + j)
+    groups: dict[int, tuple[list, list]] = {}
+    for i, seg in enumerate(h):
+        groups.setdefault(uf.find(i), ([], []))[0].append(seg)
+    for j, seg in enumerate(v):
+        groups.setdefault(uf.find(len(h) + j), ([], []))[1].append(seg)
+    return [g for g in groups.values() if len(g[0]) >= 2 and len(g[1]) >= 2]
+
+
+def _covered(segs, pos: float, a: float, b: float, s: GridSettings) -> bool:
+    """Whether rulings at `pos` cover at least `border_cover` of the interval [a, b]."""
+    need = (b - a) * s.border_cover
+    got = 0.0
+    for p, c, d in segs:
+        if abs(p - pos) <= s.snap * 1.5:
+            got += max(0.0, min(b, d) - max(a, c))
+    return got >= need
+
+
+def grids_from_rulings(segments: Segments, words: list[Word], page: int,
+                       settings: GridSettings = GridSettings()) -> tuple[list[Grid], list[Word]]:
+    """Ruled tables on one page, and the words that fall outside every table."""
+    s = settings
+    h = _merge_collinear(segments.horizontal, s)
+    v = _merge_collinear(segments.vertical, s)
+    grids: list[Grid] = []
+    remaining = list(words)
+    for hs, vs in sorted(_regions(h, v, s), key=lambda g: min(seg[0] for seg in g[0])):
+        ys = [y for y in _clusters([seg[0] for seg in hs], s.min_band)]
+        xs = [x for x in _clusters([seg[0] for seg in vs], s.min_band)]
+        if len(ys) < 2 or len(xs) < 2:
+            continue
+        grid, remaining = _grid(ys, xs, hs, vs, remaining, page, s)
+        if grid is not None:
+            grids.append(grid)
+    return grids, remaining
+
+
+def _grid(ys, xs, hs, vs, words: list[Word], page: int, s: GridSettings):
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    uf = _UnionFind(n_rows * n_cols)
+    for r in range(n_rows):
+        for c in range(n_cols):
+            if c + 1 < n_cols and not _covered(vs, xs[c + 1], ys[r], ys[r + 1], s):
+                uf.union(r * n_cols + c, r * n_cols + c + 1)
+            if r + 1 < n_rows and not _covered(hs, ys[r + 1], xs[c], xs[c + 1], s):
+                uf.union(r * n_cols + c, (r + 1) * n_cols + c)
+    extent: dict[int, list[int]] = {}
+    for r in range(n_rows):
+        for c in range(n_cols):
+            e = extent.setdefault(uf.find(r * n_cols + c), [r, c, r, c])
+            e[0], e[1] = min(e[0], r), min(e[1], c)
+            e[2], e[3] = max(e[2], r), max(e[3], c)
+    region = (xs[0], ys[0], xs[-1], ys[-1])
+    inside: dict[int, list[Word]] = {}
+    outside: list[Word] = []
+    for w in words:
+        cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
+        if not (region[0] <= cx <= region[2] and region[1] <= cy <= region[3]):
+            outside.append(w)
+            continue
+        r = max(0, min(n_rows - 1, _band(ys, cy)))
+        c = max(0, min(n_cols - 1, _band(xs, cx)))
+        inside.setdefault(uf.find(r * n_cols + c), []).append(w)
+    if not inside:
+        return None, words  # a frame or a box with no text: not a table
+    cells = []
+    for root, (r0, c0, r1, c1) in extent.items():
+        members = inside.get(root, [])
+        cells.append(Cell(
+            text=cell_text(members),
+            row=r0, col=c0, rowspan=r1 - r0 + 1, colspan=c1 - c0 + 1, page=page,
+            bbox=(xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1]),
+            confidence=min((w.confidence for w in members), default=1.0),
+        ))
+    cells.sort(key=lambda cell: (cell.row, cell.col))
+    return Grid(cells=cells, n_rows=n_rows, n_cols=n_cols, page=page, source="ruling",
+                bbox=region), outside
+
+
+def _band(edges: list[float], pos: float) -> int:
+    for i in range(len(edges) - 1):
+        if pos < edges[i + 1]:
+            return i
+    return len(edges) - 2
+
+
+def cell_text(words: list[Word]) -> str:
+    """Text of one cell: words grouped into visual lines top to bottom, lines joined."""
+    if not words:
+        return ""
+    lines: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: ((w.bbox[1] + w.bbox[3]) / 2, w.bbox[0])):
+        mid = (w.bbox[1] + w.bbox[3]) / 2
+        if lines:
+            last = lines[-1]
+            top = min(x.bbox[1] for x in last)
+            bottom = max(x.bbox[3] for x in last)
+            if top <= mid <= bottom:
+                last.append(w)
+                continue
+        lines.append([w])
+    return join_fragments(
+        [join_fragments([w.text for w in sorted(line, key=lambda w: w.bbox[0])]) for line in lines]
+    )

@@ -1,0 +1,143 @@
+"""map: printed row, column and block labels → canonical keys, from patterns/tables.yaml.
+
+Labels are compared as `label_key`s (normalized, unnumbered, no punctuation) by exact match
+first and fuzzy similarity second, so typos ("其他法律行政止公开") and variants ("规范性文件")
+land on their key. Table-3 rows are matched as a whole sequence (`align_rows`): the printed
+order is fixed by the format, so an unreadable or missing label is placed by its neighbours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .patterns import TablePatterns, load_patterns
+from .textnorm import label_key, similarity
+
+ACCEPT = 0.72  # lowest similarity accepted as a label match
+STRONG = 0.9  # a match this good is as good as exact for confidence purposes
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    key: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class RowTemplate:
+    key: str
+    group: str | None
+    formats: tuple[str, ...] | None
+    labels: tuple[str, ...]  # label keys
+
+
+class Templates:
+    """The table templates of patterns/tables.yaml, with every label precomputed as a key."""
+
+    def __init__(self, tables: TablePatterns) -> None:
+        self.tables = tables
+        active = tables.active
+        self.active_items = {k: tuple(v.keys) for k, v in active.items.items()}
+        self.active_fields = {k: tuple(v.keys) for k, v in active.fields.items()}
+        self.active_field_specs = active.fields
+        self.active_blocks = {k: tuple(v.keys) for k, v in active.blocks.items()}
+        self.active_formats = active.formats
+        apps = tables.applications
+        self.app_rows = [
+            RowTemplate(r.key, r.group, tuple(r.formats) if r.formats else None, tuple(r.keys))
+            for r in apps.rows
+        ]
+        self.app_columns = {c.key: tuple(c.keys) for c in apps.columns}
+        self.app_column_order = [c.key for c in apps.columns]
+        self.app_column_groups = tuple(label_key(x) for x in apps.column_groups)
+        self.app_groups = {k: tuple(v.keys) for k, v in apps.groups.items()}
+        review = tables.review_litigation
+        self.review_blocks = {b.key: tuple(b.keys) for b in review.blocks}
+        self.review_block_order = [b.key for b in review.blocks]
+        self.review_block_groups = tuple(label_key(x) for x in review.block_groups)
+        self.review_fields = {f.key: tuple(f.keys) for f in review.fields}
+        self.review_field_order = [f.key for f in review.fields]
+
+    def rows_for(self, fmt: str) -> list[RowTemplate]:
+        return [r for r in self.app_rows if r.formats is None or fmt in r.formats]
+
+
+@lru_cache(maxsize=8)
+def templates(extra_dirs: tuple[str, ...] = ()) -> Templates:
+    return Templates(load_patterns(extra_dirs).tables)
+
+
+def best_match(text: str, options: dict[str, tuple[str, ...]], accept: float = ACCEPT) -> Choice | None:
+    """The option whose labels best match `text` (already a label key or raw), if good enough."""
+    key = label_key(text)
+    if not key:
+        return None
+    best: Choice | None = None
+    for option, labels in options.items():
+        for label in labels:
+            score = 1.0 if key == label else similarity(key, label)
+            if best is None or score > best.score:
+                best = Choice(option, score)
+    return best if best is not None and best.score >= accept else None
+
+
+def score_row(leaf: str, context: list[str], template: RowTemplate, tpl: Templates) -> float:
+    """How well a printed row (its most specific label and the labels around it) fits."""
+    key = label_key(leaf)
+    if not key:
+        return 0.0
+    score = max((1.0 if key == label else similarity(key, label)) for label in template.labels)
+    if template.group and context:
+        group_labels = tpl.app_groups.get(template.group, ())
+        if any(label_key(c) == g or (g and g in label_key(c)) for c in context for g in group_labels):
+            score += 0.05
+    return score
+
+
+def align_rows(leaves: list[str], contexts: list[list[str]], usable: list[bool],
+               candidates: list[RowTemplate], tpl: Templates) -> list[tuple[int, int, float]]:
+    """Monotone alignment of printed rows to template rows maximizing total label fit.
+
+    Returns (row index, template index, score). A labelled row needs a score of at least
+    ACCEPT; an unlabelled row with the right number of values may fill a template row that
+    its neighbours leave open (score 0, "placed by order"). `usable[i]` says whether row i
+    can hold a template row's values at all.
+    """
+    n, m = len(leaves), len(candidates)
+    gain = [[None] * m for _ in range(n)]
+    for i in range(n):
+        if not usable[i]:
+            continue
+        for j, t in enumerate(candidates):
+            if not label_key(leaves[i]):
+                gain[i][j] = 0.01  # placed by order only
+                continue
+            s = score_row(leaves[i], contexts[i], t, tpl)
+            if s >= ACCEPT:
+                gain[i][j] = s
+    # dp[i][j]: best total using rows < i and templates < j.
+    dp = [[0.0] * (m + 1) for _ in range(n + 1)]
+    move = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            best, how = dp[i - 1][j], 1
+            if dp[i][j - 1] > best:
+                best, how = dp[i][j - 1], 2
+            g = gain[i - 1][j - 1]
+            if g is not None and dp[i - 1][j - 1] + g > best:
+                best, how = dp[i - 1][j - 1] + g, 3
+            dp[i][j], move[i][j] = best, how
+    pairs = []
+    i, j = n, m
+    while i > 0 and j > 0:
+        how = move[i][j]
+        if how == 3:
+            g = gain[i - 1][j - 1]
+            pairs.append((i - 1, j - 1, 0.0 if g == 0.01 else g))
+            i, j = i - 1, j - 1
+        elif how == 1:
+            i -= 1
+        else:
+            j -= 1
+    return pairs[::-1]

@@ -1,0 +1,128 @@
+"""PDF loader: PyMuPDF words and vector rulings → text lines and ruled grids per page.
+
+One pass per page: `get_text("words")` for the text (cheap, keeps MuPDF's block/line order)
+and `get_drawings()` for ruling lines. Pages with no usable text layer are handed to OCR when
+it is installed (`nianbao[ocr]`); otherwise the result carries a warning.
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from pathlib import Path
+
+from ..document import Document, Page, TextLine
+from ..errors import DamagedInput, EncryptedInput, OcrUnavailable
+from ..geometry import GridSettings, Segments, Word, grids_from_rulings
+from ..textnorm import join_fragments
+from .textlayer import text_layer_is_usable
+
+with _warnings.catch_warnings():
+    _warnings.simplefilter("ignore")
+    import pymupdf
+
+pymupdf.TOOLS.mupdf_display_errors(False)
+pymupdf.TOOLS.mupdf_display_warnings(False)
+
+_SETTINGS = GridSettings()
+
+
+def load_pdf(path: Path, data: bytes, sha256: str, *, ocr: str = "auto") -> Document:
+    try:
+        pdf = pymupdf.open(stream=data, filetype="pdf")
+    except Exception as exc:  # MuPDF raises several types for unreadable files
+        raise DamagedInput(f"{path}: not a readable PDF ({_reason(exc)})") from None
+    if pdf.needs_pass:
+        raise EncryptedInput(f"{path}: the PDF is encrypted and needs a password")
+    if pdf.page_count == 0:
+        raise DamagedInput(f"{path}: the PDF has no pages (truncated or damaged)")
+    document = Document(path=str(path), kind="pdf", sha256=sha256, pages=[],
+                        title=(pdf.metadata or {}).get("title") or None)
+    if pdf.is_repaired:
+        document.warnings.append("the PDF was damaged and has been repaired; check the values")
+    needs_ocr: list[int] = []
+    for index in range(pdf.page_count):
+        number = index + 1
+        try:
+            page = pdf.load_page(index)
+            words = page.get_text("words")
+            usable = text_layer_is_usable((w[4] for w in words),
+                                          has_images=bool(page.get_images()))
+            if ocr == "always" or (ocr == "auto" and not usable):
+                needs_ocr.append(index)
+                document.pages.append(Page(number=number, width=page.rect.width,
+                                           height=page.rect.height, rotation=page.rotation))
+                continue
+            document.pages.append(_read_page(page, number, words))
+        except Exception as exc:  # one bad page must not lose the others
+            document.pages.append(Page(number=number))
+            document.warnings.append(f"page {number} could not be read ({_reason(exc)})")
+    if needs_ocr:
+        _ocr_pages(pdf, document, needs_ocr)
+    return document
+
+
+def _read_page(page, number: int, words) -> Page:
+    segments = Segments()
+    if sum(1 for w in words if w[4].replace(",", "").replace(".", "").isdigit()) >= 2:
+        for path in page.get_drawings():
+            _add_path(segments, path)
+    positioned = [Word(text=w[4], bbox=tuple(w[:4]), order=(w[5], w[6], w[7])) for w in words]
+    grids, outside = grids_from_rulings(segments, positioned, number, _SETTINGS)
+    return Page(number=number, width=page.rect.width, height=page.rect.height,
+                rotation=page.rotation, blocks=order_blocks(grids, lines_from_words(outside, number)))
+
+
+def _add_path(segments: Segments, path: dict) -> None:
+    stroked = path.get("type") in ("s", "fs")
+    for item in path["items"]:
+        if item[0] == "l":
+            p, q = item[1], item[2]
+            segments.add_line(p.x, p.y, q.x, q.y, _SETTINGS)
+        elif item[0] == "re":
+            r = item[1]
+            segments.add_rect(r.x0, r.y0, r.x1, r.y1, _SETTINGS, stroked)
+        elif item[0] == "qu":
+            quad = item[1]
+            r = quad.rect
+            segments.add_rect(r.x0, r.y0, r.x1, r.y1, _SETTINGS, stroked)
+
+
+def lines_from_words(words: list[Word], page: int) -> list[TextLine]:
+    """Words grouped into the text lines MuPDF found (block, line), in reading order."""
+    grouped: dict[tuple[int, ...], list[Word]] = {}
+    for w in words:
+        grouped.setdefault(w.order[:2], []).append(w)
+    lines = []
+    for members in grouped.values():
+        members.sort(key=lambda w: w.order)
+        text = join_fragments([w.text for w in members])
+        bbox = (min(w.bbox[0] for w in members), min(w.bbox[1] for w in members),
+                max(w.bbox[2] for w in members), max(w.bbox[3] for w in members))
+        lines.append(TextLine(text=text, page=page, bbox=bbox,
+                              confidence=min(w.confidence for w in members)))
+    return lines
+
+
+def order_blocks(grids, lines):
+    """Blocks sorted top to bottom (then left to right), as a single-column report reads."""
+    return sorted([*grids, *lines], key=lambda b: (round(b.bbox[1], 0), b.bbox[0]))
+
+
+def _ocr_pages(pdf, document: Document, indices: list[int]) -> None:
+    try:
+        from .ocr import ocr_pdf_pages
+    except (ImportError, OcrUnavailable) as exc:
+        pages = ", ".join(str(i + 1) for i in indices)
+        if len(indices) == len(document.pages):
+            raise OcrUnavailable(f"{document.path}: no usable text layer (scanned?); {exc}") from None
+        document.warnings.append(f"pages {pages} have no usable text layer and were skipped; {exc}")
+        return
+    for index, page in zip(indices, ocr_pdf_pages(pdf, indices)):
+        document.pages[index] = page
+    document.warnings.append(
+        "pages " + ", ".join(str(i + 1) for i in indices) + " were read by OCR")
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return text[:120]

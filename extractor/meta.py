@@ -1,0 +1,97 @@
+"""Report metadata (title, agency, year) from the title lines and opening paragraph.
+
+The patterns are data (patterns/metadata.yaml). The title is looked for in the lines before
+the first section heading, where a report prints it (often over two lines: agency, then
+"2024 年政府信息公开工作年度报告"); the source's own title (HTML <title>, PDF metadata) is
+the fallback, because CMS and PDF producers often put a generic or site title there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import regex
+
+from .document import Document, TextLine
+from .patterns import load_patterns
+from .segment import Segmentation
+from .textnorm import compact
+
+_MAX_TITLE_LINES = 25  # the title is printed near the top
+
+
+@dataclass(frozen=True, slots=True)
+class ReportMeta:
+    title: str | None
+    agency: str | None
+    year: int | None
+
+
+@dataclass(frozen=True)
+class _Rules:
+    markers: tuple
+    titles: tuple
+    years: tuple
+    suffix: object
+
+
+@lru_cache(maxsize=8)
+def _rules(extra_dirs: tuple[str, ...]) -> _Rules:
+    data = load_patterns(extra_dirs).extra.get("metadata", {})
+    return _Rules(
+        markers=tuple(regex.compile(p) for p in data.get("title_markers", [])),
+        titles=tuple(regex.compile(p) for p in data.get("title_patterns", [])),
+        years=tuple(regex.compile(p) for p in data.get("year_patterns", [])),
+        suffix=regex.compile(data.get("title_suffix", r"$^")),
+    )
+
+
+def report_meta(document: Document, seg: Segmentation,
+                patterns_dirs: tuple[str, ...] = ()) -> ReportMeta:
+    rules = _rules(patterns_dirs)
+    first_heading = seg.sections[0].start[0] if seg.sections else len(seg.flow)
+    lines = [b.text for _, b in seg.flow[: min(first_heading, _MAX_TITLE_LINES)]
+             if isinstance(b, TextLine)]
+    title = _title_from_lines(lines, rules)
+    if title is None and document.title:
+        candidate = rules.suffix.sub("", compact(document.title)) or compact(document.title)
+        if any(m.search(candidate) for m in rules.markers):
+            title = candidate
+    agency = year = None
+    if title:
+        for pattern in rules.titles:
+            found = pattern.search(title)
+            if found:
+                agency = found.group("agency").strip("的 ") or None
+                year = int(found.group("year"))
+                break
+    if year is None:
+        opening = compact(" ".join(b.text for _, b in seg.flow[:60] if isinstance(b, TextLine)))
+        for pattern in rules.years:
+            found = pattern.search(opening)
+            if found:
+                year = int(found.group("year"))
+                break
+    return ReportMeta(title=title, agency=agency, year=year)
+
+
+def _title_from_lines(lines: list[str], rules: _Rules) -> str | None:
+    for i, line in enumerate(lines):
+        text = compact(line)
+        if not any(m.search(text) for m in rules.markers):
+            continue
+        # A title often starts on the line above (the agency) or continues below.
+        previous = compact(lines[i - 1]) if i > 0 else ""
+        if previous and len(previous) <= 30 and not any(m.search(previous) for m in rules.markers) \
+                and regex.match(r"^(?:19|20)\d{2}", text) and not regex.search(r"[。，,;；:：]", previous):
+            text = previous + text
+        if i + 1 < len(lines) and regex.fullmatch(r"(?:工作)?(?:年度报告|年报)", compact(lines[i + 1])):
+            text += compact(lines[i + 1])
+        return text
+    # A title broken before its last words ("…政府信息公开" / "工作年度报告").
+    for i in range(len(lines) - 1):
+        joined = compact(lines[i]) + compact(lines[i + 1])
+        if any(m.search(joined) for m in rules.markers) and len(joined) <= 60:
+            return joined
+    return None

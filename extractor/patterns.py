@@ -1,0 +1,167 @@
+"""Domain knowledge loaded from patterns/*.yaml, validated once.
+
+The shipped patterns live in the wheel as extractor/patterns (in a source checkout: the
+repository's patterns/). Users extend them with directories of their own: a file of the same
+name there is merged into the shipped one (label lists are extended, keyed entries merged by
+key, new entries added), so a new heading variant or label synonym is a data change.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import PatternsError
+from .textnorm import label_key
+
+_PACKAGED = Path(__file__).resolve().parent / "patterns"
+_SOURCE_TREE = Path(__file__).resolve().parent.parent / "patterns"
+
+
+def shipped_patterns_dir() -> Path:
+    return _PACKAGED if _PACKAGED.is_dir() else _SOURCE_TREE
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Labelled(_Model):
+    labels: list[str] = Field(min_length=1)
+
+    @property
+    def keys(self) -> list[str]:
+        return [label_key(label) for label in self.labels]
+
+
+class KeyedLabels(Labelled):
+    key: str
+
+
+class ActiveField(Labelled):
+    kind: Literal["count", "signed", "amount"] = "count"
+    unit: str | None = None
+
+
+class ActiveBlockLayout(_Model):
+    block: str
+    items: list[str]
+    fields: list[str]
+
+
+class ActiveTable(_Model):
+    title: str
+    items: dict[str, Labelled]
+    fields: dict[str, ActiveField]
+    blocks: dict[str, Labelled]
+    formats: dict[str, list[ActiveBlockLayout]]
+
+
+class ApplicationRow(KeyedLabels):
+    group: str | None = None
+    formats: list[str] | None = None
+
+
+class ApplicationsTable(_Model):
+    title: str
+    columns: list[KeyedLabels]
+    column_groups: list[str]
+    groups: dict[str, Labelled]
+    rows: list[ApplicationRow]
+    derived_totals: dict[str, str]
+
+
+class ReviewTable(_Model):
+    title: str
+    blocks: list[KeyedLabels]
+    block_groups: list[str]
+    fields: list[KeyedLabels]
+
+
+class TablePatterns(_Model):
+    active: ActiveTable
+    applications: ApplicationsTable
+    review_litigation: ReviewTable
+
+
+class SectionPattern(_Model):
+    number: int
+    key: str
+    titles: list[str]
+
+
+class HeadingPatterns(_Model):
+    sections: list[SectionPattern]
+    numbering: list[str]
+    max_extra_ratio: float
+
+
+class NumberPatterns(_Model):
+    null_markers: dict[str, list[str]]
+    units: dict[str, Any]
+    thousands_separators: list[str]
+
+
+class Patterns(_Model):
+    tables: TablePatterns
+    headings: HeadingPatterns
+    numbers: NumberPatterns
+    # Raw documents of the remaining files (e.g. audit rules), validated by their own stage.
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+def _merge(base: Any, extra: Any) -> Any:
+    if isinstance(base, dict) and isinstance(extra, dict):
+        merged = dict(base)
+        for key, value in extra.items():
+            merged[key] = _merge(base[key], value) if key in base else value
+        return merged
+    if isinstance(base, list) and isinstance(extra, list):
+        if all(isinstance(x, dict) and "key" in x for x in base + extra):
+            by_key = {x["key"]: x for x in base}
+            for x in extra:
+                by_key[x["key"]] = _merge(by_key[x["key"]], x) if x["key"] in by_key else x
+            return list(by_key.values())
+        return base + [x for x in extra if x not in base]
+    return extra
+
+
+def _read_dir(directory: Path) -> dict[str, Any]:
+    documents: dict[str, Any] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            documents[path.stem] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise PatternsError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    return documents
+
+
+@lru_cache(maxsize=16)
+def load_patterns(extra_dirs: tuple[str, ...] = ()) -> Patterns:
+    """The shipped patterns, extended by each directory in `extra_dirs` in turn."""
+    documents = _read_dir(shipped_patterns_dir())
+    for directory in extra_dirs:
+        path = Path(directory)
+        if not path.is_dir():
+            raise PatternsError(f"{directory}: not a directory of pattern files")
+        for name, document in _read_dir(path).items():
+            documents[name] = _merge(documents[name], document) if name in documents else document
+    core = {"tables", "headings", "numbers"}
+    missing = core - documents.keys()
+    if missing:
+        raise PatternsError(f"pattern files missing: {', '.join(sorted(missing))}")
+    try:
+        return Patterns(
+            tables=documents["tables"],
+            headings=documents["headings"],
+            numbers=documents["numbers"],
+            extra={k: v for k, v in documents.items() if k not in core},
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise PatternsError(f"invalid patterns at {where}: {first['msg']}") from None

@@ -1,0 +1,150 @@
+"""The pipeline, one direction: load → segment → locate → map → normalize → schema.
+
+`extract` is the whole job for one file; each stage is a module of its own and can be run and
+tested alone. Audit and export read the `Report` this returns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import __version__
+from .document import Document
+from .errors import NotAReport
+from .labels import templates
+from .load import load
+from .meta import report_meta
+from .numbers import convert_amount, parse_number
+from .schema import Meta, Report, Section, TableReport, Value, Warning
+from .segment import Segmentation, segment
+from .tables.locate import LocatedTable, locate, table_text
+from .tables.read import MappedCell, TableReading, read_active, read_applications, read_review
+
+_READERS = {"active": read_active, "applications": read_applications,
+            "review_litigation": read_review}
+_TABLE_NUMBER = {"active": "二", "applications": "三", "review_litigation": "四"}
+
+
+def extract(path: str | Path, *, patterns_dirs: tuple[str, ...] = (), ocr: str = "auto") -> Report:
+    """Read one report file into a canonical `Report`."""
+    document = load(path, ocr=ocr)
+    return extract_document(document, patterns_dirs=patterns_dirs)
+
+
+def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ()) -> Report:
+    tpl = templates(patterns_dirs)
+    seg = segment(document, patterns_dirs)
+    located = locate(seg, tpl)
+    readings: dict[str, TableReading] = {}
+    for name, table in located.items():
+        if not table.grids:
+            text, span, page = table_text(seg, name)
+            if text:
+                table.text, table.text_span, table.text_page = text, span, page
+        readings[name] = _read(table, tpl, readings)
+    values, warnings = _normalize(readings, patterns_dirs)
+    if not seg.sections and not values:
+        raise NotAReport(f"{document.path}: does not look like a 政府信息公开工作年度报告 "
+                         "(no section headings and no standard table found)")
+    warnings = [Warning(code="document", message=m) for m in document.warnings] + warnings
+    for name, table in located.items():
+        if not any(v.table == name for v in values):
+            warnings.append(Warning(code="table_missing",
+                                    message=f"table {_TABLE_NUMBER[name]} ({name}) not found"))
+    meta = report_meta(document, seg, patterns_dirs)
+    report = Report(
+        meta=Meta(
+            source=Path(document.path).name, path=document.path, sha256=document.sha256,
+            kind=document.kind, page_count=document.page_count, title=meta.title,
+            agency=meta.agency, year=meta.year, format=_format(readings),
+            extractor_version=__version__),
+        sections=_sections(seg),
+        tables=[TableReport(table=name, found=bool(readings[name].cells),
+                            strategy=table.strategy, pages=table.pages,
+                            rows_matched=readings[name].rows_matched,
+                            rows_expected=readings[name].rows_expected,
+                            confidence=readings[name].confidence)
+                for name, table in located.items()],
+        values=values,
+        warnings=warnings,
+    )
+    report.derived = _derived_totals(report, tpl)
+    return report
+
+
+def _read(table: LocatedTable, tpl, done: dict[str, TableReading]) -> TableReading:
+    if table.grids:
+        return _READERS[table.name](table, tpl)
+    return TableReading(table.name)
+
+
+def _normalize(readings: dict[str, TableReading], patterns_dirs) -> tuple[list[Value], list[Warning]]:
+    values: list[Value] = []
+    warnings: list[Warning] = []
+    seen: set[str] = set()
+    for reading in readings.values():
+        warnings += [Warning(code=c, message=m, keys=k) for c, m, k in reading.warnings]
+        for mapped in reading.cells:
+            if mapped.key in seen:
+                warnings.append(Warning(code="duplicate", keys=[mapped.key],
+                                        message=f"{mapped.key} printed twice; the first is kept"))
+                continue
+            seen.add(mapped.key)
+            values.append(_value(mapped, patterns_dirs))
+    for v in values:
+        if v.null_reason == "unreadable":
+            warnings.append(Warning(code="unreadable", keys=[v.key], page=v.page,
+                                    message=f"{v.key}: cell text {v.raw!r} is not a number"))
+    return values, warnings
+
+
+def _value(mapped: MappedCell, patterns_dirs) -> Value:
+    cell = mapped.cell
+    parsed = parse_number(cell.text, mapped.kind, patterns_dirs=patterns_dirs)
+    value = parsed.value
+    if mapped.kind == "amount" and value is not None and mapped.unit:
+        # A unit printed in the cell wins over the header's; both are converted to canonical.
+        value = convert_amount(value, parsed.unit or mapped.printed_unit or mapped.unit,
+                               mapped.unit, patterns_dirs)
+    notes = [n for n in (mapped.note, parsed.note) if n]
+    return Value(
+        key=mapped.key, table=mapped.table, value=value, raw=cell.text,
+        null_reason=parsed.null_reason, unit=mapped.unit if mapped.kind == "amount" else None,
+        confidence=round(min(mapped.confidence, parsed.confidence, cell.confidence), 3),
+        page=cell.page, bbox=[round(x, 2) for x in cell.bbox] if cell.bbox else None,
+        span=list(cell.span) if cell.span else None, note="; ".join(notes) or None)
+
+
+def _format(readings: dict[str, TableReading]) -> str:
+    active = readings["active"].format
+    apps = readings["applications"].format
+    if active and apps:
+        return active if active == apps else "hybrid"
+    return active or apps or "legacy"
+
+
+def _sections(seg: Segmentation) -> list[Section]:
+    return [Section(number=s.number, key=s.key, heading=s.heading, page_start=s.page_start,
+                    page_end=s.page_end) for s in seg.sections]
+
+
+def _derived_totals(report: Report, tpl) -> list[Value]:
+    """Group totals (不予公开 etc.) summed from their printed members, per applicant column."""
+    printed = {v.key: v for v in report.values}
+    derived = []
+    rows = tpl.tables.applications.rows
+    for total_key, group in tpl.tables.applications.derived_totals.items():
+        members = [r.key for r in rows if r.group == group]
+        for column in tpl.app_column_order:
+            key = f"applications.{total_key}.{column}"
+            if key in printed or not members:
+                continue
+            parts = [printed.get(f"applications.{m}.{column}") for m in members]
+            # A blank member makes the total unknown, not smaller.
+            if any(p is None or p.value is None for p in parts):
+                continue
+            derived.append(Value(
+                key=key, table="applications", value=sum(p.value for p in parts), raw="",
+                confidence=min(p.confidence for p in parts), derived=True,
+                note="sum of " + ", ".join(m.split(".")[-1] for m in members)))
+    return derived

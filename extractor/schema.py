@@ -1,0 +1,157 @@
+"""schema: the canonical `Report`, the contract between extraction, audit and export.
+
+Every value carries its canonical key (docs/DOMAIN.md), the printed text, where it was printed
+(page and bbox for PDFs, a character span into the source text otherwise) and a confidence.
+Values the report does not print but that follow from printed ones (group totals) are kept
+apart in `derived`, never mixed with printed values.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TableName = Literal["active", "applications", "review_litigation"]
+FormatName = Literal["2019", "2021", "hybrid", "legacy"]
+NullReason = Literal["blank", "dash", "slash", "none", "not_applicable", "unreadable"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Provenance(_Model):
+    page: int | None = None
+    bbox: list[float] | None = Field(default=None, description="x0, y0, x1, y1 in PDF points")
+    span: list[int] | None = Field(default=None, description="start, end offsets in the source text")
+
+
+class Value(Provenance):
+    key: str = Field(description="canonical key, e.g. applications.new_received.total")
+    table: TableName
+    value: int | Decimal | None
+    raw: str = Field(description="the cell text exactly as printed")
+    null_reason: NullReason | None = None
+    unit: str | None = Field(default=None, description="canonical unit of an amount")
+    confidence: float = Field(ge=0.0, le=1.0)
+    derived: bool = False
+    note: str | None = None
+
+
+class Section(_Model):
+    number: int = Field(ge=1, le=6)
+    key: str
+    heading: str = Field(description="the heading as printed")
+    page_start: int | None = None
+    page_end: int | None = None
+
+
+class Warning(_Model):
+    code: str
+    message: str
+    keys: list[str] = Field(default_factory=list)
+    page: int | None = None
+
+
+class TableReport(_Model):
+    """How one standard table was found and read: a quality report, as Camelot gives."""
+
+    table: TableName
+    found: bool
+    strategy: str | None = Field(default=None, description="ruling, html, docx, tsv, markdown, alignment, digit-run, …")
+    pages: list[int] = Field(default_factory=list)
+    rows_matched: int = 0
+    rows_expected: int = 0
+    confidence: float = 0.0
+
+
+class Meta(_Model):
+    source: str = Field(description="file name of the source document")
+    path: str
+    sha256: str
+    kind: Literal["pdf", "html", "docx", "text"]
+    page_count: int
+    title: str | None = None
+    agency: str | None = None
+    year: int | None = None
+    format: FormatName
+    extractor_version: str
+
+
+class Report(_Model):
+    meta: Meta
+    sections: list[Section] = Field(default_factory=list)
+    tables: list[TableReport] = Field(default_factory=list)
+    values: list[Value] = Field(default_factory=list)
+    derived: list[Value] = Field(default_factory=list)
+    warnings: list[Warning] = Field(default_factory=list)
+
+    def value(self, key: str) -> int | Decimal | None:
+        """The printed (or, failing that, derived) value of `key`; None if absent or blank."""
+        found = self.get(key)
+        return found.value if found else None
+
+    def get(self, key: str) -> Value | None:
+        for v in self.values:
+            if v.key == key:
+                return v
+        for v in self.derived:
+            if v.key == key:
+                return v
+        return None
+
+    def as_dict(self) -> dict[str, int | Decimal | None]:
+        """Printed values by canonical key."""
+        return {v.key: v.value for v in self.values}
+
+    def to_frame(self, include_derived: bool = False):
+        """The tidy table: one row per value with its provenance (pandas DataFrame)."""
+        import pandas as pd
+
+        rows = [
+            {
+                "source": self.meta.source,
+                "year": self.meta.year,
+                "agency": self.meta.agency,
+                "format": self.meta.format,
+                **v.model_dump(),
+            }
+            for v in (self.values + self.derived if include_derived else self.values)
+        ]
+        columns = ["source", "year", "agency", "format", "table", "key", "value", "raw",
+                   "null_reason", "unit", "page", "bbox", "span", "confidence", "derived", "note"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (Decimals as exact JSON numbers via `dumps`)."""
+        return self.model_dump(mode="python")
+
+    def to_json(self, indent: int | None = None) -> str:
+        return dumps(self.to_json_dict(), indent=indent)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Decimal):
+        if obj == obj.to_integral_value():
+            return int(obj)
+        # A float whose shortest repr is the decimal itself is exact in JSON; otherwise keep
+        # the digits as a string rather than round them.
+        as_float = float(obj)
+        return as_float if repr(as_float) == format(obj.normalize(), "f") else format(obj, "f")
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def dumps(obj: Any, indent: int | None = None) -> str:
+    """JSON with Decimals written as exact numbers and CJK kept readable."""
+    return json.dumps(_jsonable(obj), ensure_ascii=False, indent=indent)
+
+
+def json_schema() -> dict[str, Any]:
+    return Report.model_json_schema()

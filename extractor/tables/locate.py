@@ -1,0 +1,306 @@
+"""locate: find the three standard tables and turn each into one stream of rows.
+
+Each grid is classified by the labels it holds (a distractor table matches none), helped by
+the section it sits in; grids of the same table are joined in reading order. A ruled grid that
+continues on the next page is stitched to the previous one: a label cell the page break cut
+("（四）无" / "法提供") is re-joined and the row-header hierarchy carried across. Lines of text
+between a table's grids (captions such as "### 行政复议", detached labels) stay in the stream
+as label-only rows, because they carry context the grids lack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..document import Cell, Grid, TextLine
+from ..labels import Templates, best_match
+from ..numbers import is_value_text
+from ..segment import Segmentation
+from ..textnorm import label_key, leading_numbering, compact
+
+TABLES = ("active", "applications", "review_litigation")
+_SECTION_OF_TABLE = {"active": 2, "applications": 3, "review_litigation": 4}
+_COLUMN_TOLERANCE = 4.0  # points: column edges of a continued table on the next page
+
+
+@dataclass(slots=True)
+class RowRecord:
+    """One printed row: its label cells (own and merged down from above) and value cells."""
+
+    labels: list[Cell]
+    values: list[Cell]
+    grid: Grid | None
+    row: int
+    is_caption: bool = False  # a text line between grids, not a grid row
+
+    @property
+    def leaf(self) -> str:
+        """The most specific label: the rightmost label cell with text."""
+        for cell in reversed(self.labels):
+            if cell.text.strip():
+                return cell.text
+        return ""
+
+    @property
+    def context(self) -> list[str]:
+        leaf = self.leaf
+        return [c.text for c in self.labels if c.text.strip() and c.text != leaf]
+
+    @property
+    def has_values(self) -> bool:
+        return any(c.text.strip() for c in self.values)
+
+
+@dataclass(slots=True)
+class LocatedTable:
+    name: str
+    rows: list[RowRecord] = field(default_factory=list)
+    grids: list[Grid] = field(default_factory=list)
+    # Text of the table's region when it has no grid at all (run-together web dumps).
+    text: str | None = None
+    text_span: tuple[int, int] | None = None
+    text_page: int | None = None
+
+    @property
+    def strategy(self) -> str | None:
+        if self.grids:
+            return "+".join(dict.fromkeys(g.source for g in self.grids))
+        return "text" if self.text else None
+
+    @property
+    def pages(self) -> list[int]:
+        pages = {c.page for g in self.grids for c in g.cells}
+        if self.text_page:
+            pages.add(self.text_page)
+        return sorted(pages)
+
+
+def classify_grid(grid: Grid, tpl: Templates) -> dict[str, int]:
+    """How many distinct labels of each standard table the grid contains."""
+    hits: dict[str, set[str]] = {name: set() for name in TABLES}
+    options = {
+        "active": {**{f"i.{k}": v for k, v in tpl.active_items.items()},
+                   **{f"b.{k}": v for k, v in tpl.active_blocks.items()},
+                   **{f"f.{k}": v for k, v in tpl.active_fields.items()}},
+        "applications": {**{f"r.{r.key}": r.labels for r in tpl.app_rows},
+                         **{f"c.{k}": v for k, v in tpl.app_columns.items() if k != "total"}},
+        "review_litigation": {**{f"b.{k}": v for k, v in tpl.review_blocks.items()},
+                              **{f"f.{k}": v for k, v in tpl.review_fields.items() if k != "total"}},
+    }
+    for cell in grid.cells:
+        if not cell.text.strip() or is_value_text(cell.text):
+            continue
+        for name in TABLES:
+            choice = best_match(cell.text, options[name], accept=0.85)
+            if choice:
+                hits[name].add(choice.key)
+    return {name: len(keys) for name, keys in hits.items()}
+
+
+def locate(seg: Segmentation, tpl: Templates) -> dict[str, LocatedTable]:
+    tables = {name: LocatedTable(name) for name in TABLES}
+    assignments: list[tuple[int, str]] = []
+    previous: str | None = None
+    for index, (_, block) in enumerate(seg.flow):
+        if not isinstance(block, Grid):
+            continue
+        section = seg.section_at((index, 0))
+        counts = classify_grid(block, tpl)
+        name, hits = max(counts.items(), key=lambda kv: kv[1])
+        in_section = next((t for t, n in _SECTION_OF_TABLE.items()
+                           if section and section.number == n), None)
+        if hits >= 2 or (hits == 1 and name == in_section):
+            chosen = name
+        elif hits == 0 and _numeric(block) and (in_section or previous):
+            # A grid of bare numbers continues the table before it (or of its section).
+            chosen = previous if previous and (not in_section or previous == in_section) else in_section
+        else:
+            chosen = None
+        if chosen:
+            assignments.append((index, chosen))
+        previous = chosen
+    for name in TABLES:
+        indices = [i for i, n in assignments if n == name]
+        if not indices:
+            continue
+        located = tables[name]
+        grids, joined_into = _stitch([seg.flow[i][1] for i in indices], _known_label(tpl))
+        located.grids = grids
+        located.rows = _rows_with_captions(seg, indices, joined_into)
+    return tables
+
+
+def table_text(seg: Segmentation, name: str) -> tuple[str, tuple[int, int] | None, int | None]:
+    """The text of a table's section when it has no grid (run-together dumps)."""
+    section = seg.section(_SECTION_OF_TABLE[name])
+    if section is None:
+        return "", None, None
+    pieces = []
+    first_span = None
+    for index in range(section.body_start[0], min(section.end[0] + 1, len(seg.flow))):
+        if index in seg.furniture:
+            continue
+        block = seg.flow[index][1]
+        if not isinstance(block, TextLine):
+            continue
+        lo = section.body_start[1] if index == section.body_start[0] else 0
+        hi = section.end[1] if index == section.end[0] else len(block.text)
+        if index == section.end[0] and section.end[1] == 0:
+            break
+        if block.span and first_span is None:
+            first_span = (block.span[0] + lo, block.span[0] + hi)
+        pieces.append(block.text[lo:hi])
+    return "\n".join(pieces), first_span, section.page_start
+
+
+def _known_label(tpl: Templates):
+    """A predicate: is this text, on its own, a complete row label of some table?"""
+    options = {**{r.key: r.labels for r in tpl.app_rows},
+               **{f"i.{k}": v for k, v in tpl.active_items.items()}}
+
+    def known(text: str) -> bool:
+        return best_match(text, options, accept=0.9) is not None
+
+    return known
+
+
+def _numeric(grid: Grid) -> bool:
+    texts = [c.text for c in grid.cells if c.text.strip()]
+    return bool(texts) and all(is_value_text(t) for t in texts)
+
+
+def _rows_with_captions(seg: Segmentation, indices: list[int],
+                        joined_into: dict[int, Grid]) -> list[RowRecord]:
+    """Grid rows in order, with the text lines between a table's grids as caption rows."""
+    rows: list[RowRecord] = []
+    emitted: set[int] = set()
+    start = indices[0]
+    # Up to three short lines just before the first grid may be its caption (e.g. a heading
+    # "### 第二十条第（一）项" in a markdown dump); lines between grids always belong.
+    lead = max(0, start - 3)
+    for index in range(lead, indices[-1] + 1):
+        block = seg.flow[index][1]
+        if index in seg.furniture:
+            continue
+        if isinstance(block, TextLine):
+            if index < start and not _caption_like(block.text, seg, index):
+                continue
+            if len(compact(block.text)) <= 60:
+                rows.append(RowRecord(labels=[_line_cell(block)], values=[], grid=None, row=-1,
+                                      is_caption=True))
+        elif id(block) in joined_into:
+            grid = joined_into[id(block)]
+            if id(grid) not in emitted:
+                emitted.add(id(grid))
+                rows.extend(grid_rows(grid))
+    return rows
+
+
+def _caption_like(text: str, seg: Segmentation, index: int) -> bool:
+    section = seg.section_at((index, 0))
+    return len(compact(text)) <= 40 and not (section and section.start[0] == index)
+
+
+def _line_cell(line: TextLine) -> Cell:
+    return Cell(text=line.text, row=-1, col=0, page=line.page, bbox=line.bbox, span=line.span,
+                confidence=line.confidence)
+
+
+def grid_rows(grid: Grid) -> list[RowRecord]:
+    """Each grid row split into label cells (left) and value cells (right)."""
+    records = []
+    own = grid.rows()
+    for r in range(grid.n_rows):
+        cells = own[r]
+        inherited = [c for c in grid.covering(r) if c.row < r]
+        # Label cells: those with text before the first value-like cell. Values: every cell
+        # after the last label (blanks included: a blank cell is a printed blank).
+        first_value = next((i for i, c in enumerate(cells)
+                            if c.text.strip() and is_value_text(c.text)), len(cells))
+        label_positions = [i for i in range(first_value) if cells[i].text.strip()]
+        labels = [cells[i] for i in label_positions]
+        if first_value == len(cells):
+            values = []
+        else:
+            values = cells[label_positions[-1] + 1:] if label_positions else cells
+        context = [c for c in inherited if c.text.strip() and not is_value_text(c.text)]
+        records.append(RowRecord(labels=sorted(context + labels, key=lambda c: c.col),
+                                 values=values, grid=grid, row=r))
+    return records
+
+
+def _stitch(grids: list[Grid], known_label) -> tuple[list[Grid], dict[int, Grid]]:
+    """Join ruled grids that continue on the next page; re-join labels the break cut.
+
+    Returns the joined grids and, for each original grid (by id), the grid it ended up in."""
+    out: list[Grid] = []
+    members: list[list[Grid]] = []
+    for grid in grids:
+        if out and _continues(out[-1], grid):
+            out[-1] = _join(out[-1], grid, known_label)
+            members[-1].append(grid)
+        else:
+            out.append(grid)
+            members.append([grid])
+    return out, {id(g): joined for joined, group in zip(out, members) for g in group}
+
+
+def _continues(first: Grid, second: Grid) -> bool:
+    if second.source != "ruling" or first.source != "ruling":
+        return False
+    if second.page != max(c.page for c in first.cells) + 1:
+        return False
+    return _column_edges(first) and _column_edges(first) == _column_edges(second)
+
+
+def _column_edges(grid: Grid) -> tuple[int, ...]:
+    edges = sorted({round(c.bbox[0] / _COLUMN_TOLERANCE) for c in grid.cells if c.bbox} |
+                   {round(c.bbox[2] / _COLUMN_TOLERANCE) for c in grid.cells if c.bbox})
+    return tuple(edges)
+
+
+def _join(first: Grid, second: Grid, known_label) -> Grid:
+    """Append `second`'s rows to `first`; label cells at the top of `second` that continue a
+    label cell of `first`'s last row are merged into it."""
+    offset = first.n_rows
+    last_row = first.n_rows - 1
+    above = {c.col: c for c in first.cells if c.row <= last_row < c.row + c.rowspan}
+    top = [c for c in second.cells if c.row == 0]
+    absorbed: set[int] = set()
+    for cell in top:
+        upper = above.get(cell.col)
+        if (upper is None or upper.colspan != cell.colspan or not cell.text.strip()
+                or is_value_text(cell.text) or is_value_text(upper.text) or not upper.text.strip()):
+            continue
+        if _starts_new_label(cell.text) or known_label(cell.text):
+            continue
+        upper.pieces = (*(upper.pieces or (upper.text,)), cell.text)
+        upper.text = upper.text + cell.text
+        upper.rowspan = offset + cell.rowspan - upper.row
+        absorbed.add(id(cell))
+    # Empty continuation cells at the top of the new page extend the label above them too.
+    for cell in top:
+        upper = above.get(cell.col)
+        if (id(cell) not in absorbed and upper is not None and not cell.text.strip()
+                and upper.text.strip() and not is_value_text(upper.text)
+                and upper.colspan == cell.colspan and cell.col < _first_value_col(second)):
+            upper.rowspan = offset + cell.rowspan - upper.row
+            absorbed.add(id(cell))
+    cells = list(first.cells)
+    for cell in second.cells:
+        if id(cell) in absorbed:
+            continue
+        cell.row += offset
+        cells.append(cell)
+    return Grid(cells=cells, n_rows=first.n_rows + second.n_rows, n_cols=first.n_cols,
+                page=first.page, source=first.source, bbox=first.bbox)
+
+
+def _first_value_col(grid: Grid) -> int:
+    cols = [c.col for c in grid.cells if c.text.strip() and is_value_text(c.text)]
+    return min(cols) if cols else grid.n_cols
+
+
+def _starts_new_label(text: str) -> bool:
+    """A label with its own numbering starts a row; one without continues the cut label."""
+    return bool(leading_numbering(compact(text))) or not label_key(text)

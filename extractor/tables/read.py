@@ -1,0 +1,315 @@
+"""map: a located table's rows → cells keyed by canonical key, and the format they reveal.
+
+Table 2 is read block by block (article heading, header row, item rows); table 3 by aligning
+its rows to the template (`labels.align_rows`) and its value cells to the applicant columns
+named in its header; table 4 by splitting its value rows into the three blocks in header order.
+Wherever a placement is inferred rather than read from a label, the cell's confidence drops
+and a warning says what was inferred.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import regex
+
+from ..document import Cell
+from ..labels import ACCEPT, STRONG, Templates, align_rows, best_match
+from ..numbers import Kind
+from ..textnorm import label_key, nfkc
+from .locate import LocatedTable, RowRecord
+
+_UNIT_IN_HEADER = regex.compile(r"(?:单位[:：]?\s*)?[(（]?\s*(亿元|万元|千元|元)\s*[)）]?")
+PLACED_BY_ORDER = 0.7  # confidence of a value whose row or column was inferred from order
+
+
+@dataclass(slots=True)
+class MappedCell:
+    key: str
+    table: str
+    cell: Cell
+    kind: Kind = "count"
+    unit: str | None = None  # canonical unit of an amount field
+    printed_unit: str | None = None  # unit printed in the column header
+    confidence: float = 1.0
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class TableReading:
+    name: str
+    cells: list[MappedCell] = field(default_factory=list)
+    format: str | None = None
+    warnings: list[tuple[str, str, list[str]]] = field(default_factory=list)  # code, message, keys
+    rows_matched: int = 0
+    rows_expected: int = 0
+
+    def warn(self, code: str, message: str, keys: list[str] | None = None) -> None:
+        self.warnings.append((code, message, keys or []))
+
+    @property
+    def confidence(self) -> float:
+        if not self.cells:
+            return 0.0
+        return round(sum(c.confidence for c in self.cells) / len(self.cells), 3)
+
+
+def _trim(values: list[Cell], n: int) -> list[Cell]:
+    """Drop blank cells at the ends (left first: empty label cells sit there) down to `n`."""
+    values = list(values)
+    while len(values) > n and not values[0].text.strip():
+        values.pop(0)
+    while len(values) > n and not values[-1].text.strip():
+        values.pop()
+    return values
+
+
+# ---------------------------------------------------------------- table 3 (applications)
+
+def _header_columns(rows: list[RowRecord], tpl: Templates) -> tuple[dict[int, str], list[str] | None]:
+    """Applicant columns named in a grid's header rows: by grid column, and in printed order."""
+    by_col: dict[int, str] = {}
+    order: list[str] | None = None
+    for row in rows:
+        if row.has_values or row.is_caption:
+            continue
+        found = []
+        for cell in row.labels + [c for c in row.values if c.text.strip()]:
+            if label_key(cell.text) in tpl.app_column_groups:
+                continue
+            choice = best_match(cell.text, tpl.app_columns, accept=0.85)
+            if choice:
+                found.append(choice.key)
+                if cell.colspan == 1:
+                    by_col.setdefault(cell.col, choice.key)
+        if len(set(found)) >= 6:
+            order = list(dict.fromkeys(found))
+    return by_col, order
+
+
+def read_applications(table: LocatedTable, tpl: Templates) -> TableReading:
+    reading = TableReading("applications")
+    columns = tpl.app_column_order
+    n = len(columns)
+    # Column map per grid (a table split into blocks may have a header per block).
+    maps: dict[int, tuple[dict[int, str], list[str] | None]] = {}
+    for grid in table.grids:
+        maps[id(grid)] = _header_columns([r for r in table.rows if r.grid is grid], tpl)
+    placed: list[list[tuple[str, Cell] | None] | None] = []
+    inferred_columns = False
+    last_map: tuple[dict[int, str], list[str] | None] = ({}, None)
+    for row in table.rows:
+        if not row.has_values:
+            placed.append(None)
+            continue
+        by_col, order = maps.get(id(row.grid), ({}, None))
+        if not by_col and not order:
+            by_col, order = last_map
+        else:
+            last_map = (by_col, order)
+        assignment = None
+        if row.grid is not None and row.grid.columns_reliable and len(set(by_col.values())) >= n - 1:
+            cells_by_col = {}
+            for cell in row.values:
+                for col in range(cell.col, cell.col + cell.colspan):
+                    cells_by_col.setdefault(col, cell)
+            assignment = [(by_col[col], cells_by_col[col]) for col in sorted(by_col)
+                          if col in cells_by_col]
+            if len(assignment) != len(set(by_col.values())):
+                assignment = None
+        if assignment is None:
+            values = _trim(row.values, n)
+            if len(values) == n:
+                assignment = list(zip(order or columns, values))
+                if not order and not by_col:
+                    inferred_columns = True
+        placed.append(assignment)
+    usable = [p is not None and len(p) == n for p in placed]
+    leaves = [row.leaf for row in table.rows]
+    contexts = [row.context for row in table.rows]
+    candidates = tpl.app_rows
+    pairs = align_rows(leaves, contexts, usable, candidates, tpl)
+    matched = {candidates[j].key for _, j, _ in pairs}
+    if "other.total" in matched:
+        reading.format = "2019"
+    elif matched & {"other.overdue_correction", "other.overdue_fee", "other.other"}:
+        reading.format = "2021"
+    expected = tpl.rows_for(reading.format or "2021")
+    reading.rows_expected = len(expected)
+    reading.rows_matched = len(pairs)
+    for i, j, score in pairs:
+        template = candidates[j]
+        row_conf = 1.0 if score >= STRONG else (PLACED_BY_ORDER if score == 0 else score)
+        note = None
+        if score == 0:
+            note = "row placed by its position in the template (label missing)"
+            reading.warn("row_inferred",
+                         f"table 3 row {template.key} has no readable label; placed by order",
+                         [f"applications.{template.key}.{c}" for c in columns])
+        elif score < STRONG:
+            note = f"row label {table.rows[i].leaf!r} matched fuzzily ({score:.2f})"
+        for column, cell in placed[i]:
+            conf = row_conf * (PLACED_BY_ORDER if inferred_columns else 1.0)
+            reading.cells.append(MappedCell(
+                key=f"applications.{template.key}.{column}", table="applications", cell=cell,
+                confidence=min(conf, cell.confidence), note=note))
+    if inferred_columns:
+        reading.warn("columns_inferred",
+                     "table 3 applicant columns were not named in a header; read in the "
+                     "template's order (自然人, 商业企业, 科研机构, 社会公益组织, 法律服务机构, 其他, 总计)")
+    missing = [t.key for t in expected if t.key not in matched]
+    if missing and table.rows:
+        reading.warn("rows_missing", f"table 3 rows not found: {', '.join(missing)}",
+                     [f"applications.{k}" for k in missing])
+    unplaced = [row.leaf or "(no label)" for row, ok in zip(table.rows, usable)
+                if row.has_values and not ok]
+    if unplaced:
+        reading.warn("rows_unreadable", "table 3 rows whose cells could not be split into the "
+                     f"seven applicant columns: {', '.join(unplaced[:5])}")
+    return reading
+
+
+# ---------------------------------------------------------------- table 2 (active)
+
+def read_active(table: LocatedTable, tpl: Templates) -> TableReading:
+    reading = TableReading("active")
+    field_specs = tpl.active_field_specs
+    block: str | None = None
+    header: list[tuple[str, str | None]] | None = None  # (field, printed unit)
+    items: list[tuple[str, RowRecord, list[tuple[str, str | None]] | None, str | None]] = []
+    for row in table.rows:
+        texts = [c.text for c in row.labels]
+        block_hit = next((best_match(t, tpl.active_blocks, accept=0.85) for t in texts
+                          if best_match(t, tpl.active_blocks, accept=0.85)), None)
+        if block_hit:
+            block, header = block_hit.key, None
+        if not row.has_values:
+            fields = []
+            for cell in row.labels:
+                choice = best_match(_without_unit(cell.text), tpl.active_fields, accept=0.8)
+                if choice:
+                    fields.append((choice.key, _unit_in(cell.text)))
+            if fields:
+                header = fields
+            continue
+        item = best_match(row.leaf, tpl.active_items, accept=0.75)
+        if item is None:
+            # Header cells that hold numbers (e.g. "2020") do not make a row an item row.
+            fields = [(c.key, _unit_in(t)) for t in texts + [v.text for v in row.values]
+                      if (c := best_match(_without_unit(t), tpl.active_fields, accept=0.8))]
+            if fields:
+                header = fields
+            continue
+        items.append((item.key, row, header, block))
+    fmt = _active_format(items, tpl)
+    reading.format = fmt
+    layouts = tpl.active_formats.get(fmt or "2021", [])
+    reading.rows_expected = sum(len(layout.items) for layout in layouts)
+    for item, row, header, block in items:
+        layout = next((lay for lay in layouts if item in lay.items), None)
+        default_fields = [(f, None) for f in layout.fields] if layout else []
+        fields = header if header and len({f for f, _ in header}) == len(header) else default_fields
+        values = _trim(row.values, len(fields)) if fields else row.values
+        if len(values) != len(fields) and default_fields and len(values) == len(default_fields):
+            fields = default_fields
+        if len(values) != len(fields):
+            reading.warn("row_unreadable",
+                         f"table 2 row {row.leaf!r}: {len(values)} cells for {len(fields)} columns",
+                         [f"active.{item}"])
+            continue
+        reading.rows_matched += 1
+        for (field_key, printed_unit), cell in zip(fields, values):
+            spec = field_specs[field_key]
+            reading.cells.append(MappedCell(
+                key=f"active.{item}.{field_key}", table="active", cell=cell, kind=spec.kind,
+                unit=spec.unit, printed_unit=printed_unit,
+                confidence=cell.confidence if header else min(cell.confidence, 0.9),
+                note=None if header else "columns from the format's default layout"))
+    return reading
+
+
+def _active_format(items, tpl: Templates) -> str | None:
+    """2021 or 2019, from the column headers read, else from the items and cell counts."""
+    votes = {"2021": 0, "2019": 0}
+    for item, row, header, _ in items:
+        for fmt, layouts in tpl.active_formats.items():
+            layout = next((lay for lay in layouts if item in lay.items), None)
+            if layout is None:
+                votes[fmt] -= 1
+                continue
+            if header:
+                printed = {f for f, _ in header}
+                votes[fmt] += len(printed & set(layout.fields)) - len(printed - set(layout.fields))
+            elif len(_trim(row.values, len(layout.fields))) == len(layout.fields):
+                votes[fmt] += 1
+    if not items:
+        return None
+    return max(votes, key=lambda f: (votes[f], f == "2021"))
+
+
+def _unit_in(text: str) -> str | None:
+    found = _UNIT_IN_HEADER.search(nfkc(text))
+    return found.group(1) if found else None
+
+
+def _without_unit(text: str) -> str:
+    return regex.sub(r"[(（][^)）]*(?:元|单位)[^)）]*[)）]", "", nfkc(text))
+
+
+# ---------------------------------------------------------------- table 4 (review_litigation)
+
+def read_review(table: LocatedTable, tpl: Templates) -> TableReading:
+    reading = TableReading("review_litigation")
+    blocks = list(tpl.review_block_order)
+    fields = list(tpl.review_field_order)
+    k = len(fields)
+    block_order: list[str] = []
+    field_order: list[str] = []
+    current: str | None = None
+    filled: list[str] = []
+    reading.rows_expected = len(blocks)
+    for row in table.rows:
+        if not row.has_values:
+            for cell in row.labels:
+                hit = best_match(cell.text, tpl.review_blocks, accept=0.8)
+                if hit and hit.key not in block_order:
+                    block_order.append(hit.key)
+                if hit:
+                    current = hit.key
+            names = [best_match(c.text, tpl.review_fields, accept=0.85) for c in row.labels]
+            names = [c.key for c in names if c]
+            if len(names) >= k and not field_order:
+                field_order = names[:k]
+            continue
+        values = [c for c in row.values]
+        while values and not values[-1].text.strip() and len(values) % k:
+            values.pop()
+        while values and not values[0].text.strip() and len(values) % k:
+            values.pop(0)
+        if len(values) % k:
+            reading.warn("row_unreadable",
+                         f"table 4 row with {len(values)} cells cannot be split into blocks of {k}")
+            continue
+        order = block_order if len(block_order) == len(blocks) else blocks
+        field_names = field_order if sorted(field_order) == sorted(fields) else fields
+        label = best_match(row.leaf, tpl.review_blocks, accept=0.8) if row.leaf else None
+        if len(values) == k * len(blocks):
+            targets = order
+        else:
+            start = label.key if label else current
+            if start is None or start in filled:
+                start = next((b for b in order if b not in filled), None)
+            if start is None:
+                reading.warn("row_unreadable", "table 4 has more value rows than blocks")
+                continue
+            targets = order[order.index(start):order.index(start) + len(values) // k]
+        for b_index, block in enumerate(targets):
+            filled.append(block)
+            reading.rows_matched += 1
+            for f_index, field_name in enumerate(field_names):
+                cell = values[b_index * k + f_index]
+                reading.cells.append(MappedCell(
+                    key=f"review_litigation.{block}.{field_name}", table="review_litigation",
+                    cell=cell, confidence=cell.confidence))
+        current = None
+    return reading
