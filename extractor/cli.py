@@ -46,13 +46,18 @@ def _fail(message: str) -> None:
     typer.echo(f"nianbao: {message}", err=True)
 
 
+REPORT_SUFFIXES = {".pdf", ".html", ".htm", ".shtml", ".xhtml", ".docx", ".txt", ".text", ".md"}
+
+
 def _expand(paths: list[Path]) -> list[Path]:
-    """Files as given; directories walked for report files (sorted, hidden files skipped)."""
+    """Files as given (their content decides how they are read); directories walked for files
+    with a report suffix, sorted, hidden files skipped."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
             files += sorted(p for p in path.rglob("*")
-                            if p.is_file() and not any(part.startswith(".") for part in p.parts))
+                            if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
         else:
             files.append(path)
     return files

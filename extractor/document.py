@@ -106,6 +106,8 @@ class Document:
     # Plain text of the whole source for HTML/DOCX/text (spans point into it); None for PDFs.
     text: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # The source was damaged (e.g. a truncated PDF repaired on open); content may be missing.
+    damaged: bool = False
 
     @property
     def page_count(self) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .document import Document
-from .errors import NotAReport
+from .errors import DamagedInput, NotAReport
 from .labels import templates
 from .load import load
 from .meta import report_meta
@@ -44,6 +44,9 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
         readings[name] = _read(table, tpl, readings)
     values, warnings = _normalize(readings, patterns_dirs)
     if not seg.sections and not values:
+        if document.damaged:
+            raise DamagedInput(f"{document.path}: the file is damaged or truncated; "
+                               "no report content could be read")
         raise NotAReport(f"{document.path}: does not look like a 政府信息公开工作年度报告 "
                          "(no section headings and no standard table found)")
     warnings = [Warning(code="document", message=m) for m in document.warnings] + warnings

@@ -38,7 +38,9 @@ def load_pdf(path: Path, data: bytes, sha256: str, *, ocr: str = "auto") -> Docu
     document = Document(path=str(path), kind="pdf", sha256=sha256, pages=[],
                         title=(pdf.metadata or {}).get("title") or None)
     if pdf.is_repaired:
-        document.warnings.append("the PDF was damaged and has been repaired; check the values")
+        document.damaged = True
+        document.warnings.append("the PDF is damaged or truncated and was repaired on opening; "
+                                 "pages may be missing")
     needs_ocr: list[int] = []
     for index in range(pdf.page_count):
         number = index + 1
