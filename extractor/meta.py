@@ -34,6 +34,7 @@ class _Rules:
     titles: tuple
     years: tuple
     suffix: object
+    prefix: object
 
 
 @lru_cache(maxsize=8)
@@ -44,6 +45,7 @@ def _rules(extra_dirs: tuple[str, ...]) -> _Rules:
         titles=tuple(regex.compile(p) for p in data.get("title_patterns", [])),
         years=tuple(regex.compile(p) for p in data.get("year_patterns", [])),
         suffix=regex.compile(data.get("title_suffix", r"$^")),
+        prefix=regex.compile(data.get("title_prefix", r"$^"), regex.I),
     )
 
 
@@ -55,9 +57,11 @@ def report_meta(document: Document, seg: Segmentation,
              if isinstance(b, TextLine)]
     title = _title_from_lines(lines, rules)
     if title is None and document.title:
-        candidate = rules.suffix.sub("", compact(document.title)) or compact(document.title)
+        candidate = compact(document.title)
         if any(m.search(candidate) for m in rules.markers):
             title = candidate
+    if title:
+        title = rules.suffix.sub("", rules.prefix.sub("", title)) or title
     agency = year = None
     if title:
         for pattern in rules.titles:
@@ -77,21 +81,17 @@ def report_meta(document: Document, seg: Segmentation,
 
 
 def _title_from_lines(lines: list[str], rules: _Rules) -> str | None:
-    for i, line in enumerate(lines):
-        text = compact(line)
+    """The first title-like line, joined with the line above when it lacks the agency or year
+    ("淮安市人民政府" / "2024 年政府信息公开工作年度报告") and with a continuation below."""
+    texts = [compact(line) for line in lines]
+    for i, text in enumerate(texts):
         if not any(m.search(text) for m in rules.markers):
             continue
-        # A title often starts on the line above (the agency) or continues below.
-        previous = compact(lines[i - 1]) if i > 0 else ""
-        if previous and len(previous) <= 30 and not any(m.search(previous) for m in rules.markers) \
-                and regex.match(r"^(?:19|20)\d{2}", text) and not regex.search(r"[。，,;；:：]", previous):
+        previous = texts[i - 1] if i > 0 else ""
+        if (previous and not any(p.search(text) for p in rules.titles) and len(previous) <= 40
+                and not regex.search(r"[。；;]", previous)):
             text = previous + text
-        if i + 1 < len(lines) and regex.fullmatch(r"(?:工作)?(?:年度报告|年报)", compact(lines[i + 1])):
-            text += compact(lines[i + 1])
+        if i + 1 < len(texts) and regex.fullmatch(r"(?:工作)?(?:年度报告|年报)", texts[i + 1]):
+            text += texts[i + 1]
         return text
-    # A title broken before its last words ("…政府信息公开" / "工作年度报告").
-    for i in range(len(lines) - 1):
-        joined = compact(lines[i]) + compact(lines[i + 1])
-        if any(m.search(joined) for m in rules.markers) and len(joined) <= 60:
-            return joined
     return None

@@ -8,10 +8,10 @@ which scores two keys for fuzzy matching.
 from __future__ import annotations
 
 import unicodedata
-from difflib import SequenceMatcher
 from functools import lru_cache
 
 import regex
+from rapidfuzz.fuzz import ratio as _indel_ratio
 
 _WHITESPACE = regex.compile(r"\s+")
 # Leading numbering, possibly repeated ("三、（一）"): Chinese ordinals, Arabic numbers with a
@@ -61,12 +61,12 @@ def label_key(text: str) -> str:
 
 
 def similarity(a: str, b: str) -> float:
-    """Similarity of two label keys in [0, 1] (1 = identical)."""
+    """Similarity of two label keys in [0, 1] (1 = identical): 2·LCS / (len a + len b)."""
     if a == b:
         return 1.0
     if not a or not b:
         return 0.0
-    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+    return _indel_ratio(a, b) / 100.0
 
 
 def join_fragments(fragments: list[str]) -> str:
