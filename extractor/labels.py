@@ -82,12 +82,29 @@ def best_match(text: str, options: dict[str, tuple[str, ...]], accept: float = A
     return best if best is not None and best.score >= accept else None
 
 
-def score_row(leaf: str, context: list[str], template: RowTemplate, tpl: Templates) -> float:
-    """How well a printed row (its most specific label and the labels around it) fits."""
-    key = label_key(leaf)
-    if not key:
+FRAGMENT = 0.8  # a printed label that is a long enough piece of a template label
+_MIN_FRAGMENT = 6  # characters
+
+
+def label_fit(printed: str, label: str) -> float:
+    """Similarity of a printed label key to a template label key, where a printed fragment of
+    the label (a converter split it across cells or lines) still counts as a fair match."""
+    if printed == label:
+        return 1.0
+    score = similarity(printed, label)
+    if len(printed) >= _MIN_FRAGMENT and printed in label:
+        score = max(score, FRAGMENT)
+    return score
+
+
+def score_row(texts: list[str], context: list[str], template: RowTemplate, tpl: Templates) -> float:
+    """How well a printed row fits a template row: its label texts (the most specific label,
+    and all its own label cells joined) against the template's labels, with a small bonus
+    when the labels around it name the template row's group."""
+    keys = [k for k in dict.fromkeys(label_key(t) for t in texts) if k]
+    if not keys:
         return 0.0
-    score = max((1.0 if key == label else similarity(key, label)) for label in template.labels)
+    score = max(label_fit(k, label) for k in keys for label in template.labels)
     if template.group and context:
         group_labels = tpl.app_groups.get(template.group, ())
         if any(label_key(c) == g or (g and g in label_key(c)) for c in context for g in group_labels):
@@ -95,25 +112,27 @@ def score_row(leaf: str, context: list[str], template: RowTemplate, tpl: Templat
     return score
 
 
-def align_rows(leaves: list[str], contexts: list[list[str]], usable: list[bool],
+def align_rows(labels: list[list[str]], contexts: list[list[str]], usable: list[bool],
                candidates: list[RowTemplate], tpl: Templates) -> list[tuple[int, int, float]]:
     """Monotone alignment of printed rows to template rows maximizing total label fit.
 
-    Returns (row index, template index, score). A labelled row needs a score of at least
+    `labels[i]` are the texts row i may be known by (its most specific label, its label cells
+    joined). Returns (row index, template index, score). A labelled row needs a score of at least
     ACCEPT; an unlabelled row with the right number of values may fill a template row that
     its neighbours leave open (score 0, "placed by order"). `usable[i]` says whether row i
     can hold a template row's values at all.
     """
-    n, m = len(leaves), len(candidates)
+    n, m = len(labels), len(candidates)
     gain = [[None] * m for _ in range(n)]
     for i in range(n):
         if not usable[i]:
             continue
+        unlabelled = not any(label_key(t) for t in labels[i])
         for j, t in enumerate(candidates):
-            if not label_key(leaves[i]):
+            if unlabelled:
                 gain[i][j] = 0.01  # placed by order only
                 continue
-            s = score_row(leaves[i], contexts[i], t, tpl)
+            s = score_row(labels[i], contexts[i], t, tpl)
             if s >= ACCEPT:
                 gain[i][j] = s
     # dp[i][j]: best total using rows < i and templates < j.

@@ -45,6 +45,8 @@ class KeyedLabels(Labelled):
 class ActiveField(Labelled):
     kind: Literal["count", "signed", "amount"] = "count"
     unit: str | None = None
+    # Words the prose uses for this column ("本年度制发…77件"): hints for text-only tables.
+    prose: list[str] = Field(default_factory=list)
 
 
 class ActiveBlockLayout(_Model):
@@ -55,6 +57,7 @@ class ActiveBlockLayout(_Model):
 
 class ActiveTable(_Model):
     title: str
+    stub_labels: list[str] = Field(default_factory=list)
     items: dict[str, Labelled]
     fields: dict[str, ActiveField]
     blocks: dict[str, Labelled]

@@ -17,8 +17,9 @@ from .meta import report_meta
 from .numbers import convert_amount, parse_number
 from .schema import Meta, Report, Section, TableReport, Value, Warning
 from .segment import Segmentation, segment
-from .tables.locate import LocatedTable, locate, table_text
+from .tables.locate import LocatedTable, locate, section_text, table_text
 from .tables.read import MappedCell, TableReading, read_active, read_applications, read_review
+from .tables.runs import read_active_runs, read_applications_runs, read_review_runs
 
 _READERS = {"active": read_active, "applications": read_applications,
             "review_litigation": read_review}
@@ -36,12 +37,11 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
     seg = segment(document, patterns_dirs)
     located = locate(seg, tpl)
     readings: dict[str, TableReading] = {}
+    overview = section_text(seg, 1)
     for name, table in located.items():
         if not table.grids:
-            text, span, page = table_text(seg, name)
-            if text:
-                table.text, table.text_span, table.text_page = text, span, page
-        readings[name] = _read(table, tpl, readings)
+            table.region = table_text(seg, name)
+        readings[name] = _read(table, tpl, overview.text if overview else "")
     values, warnings = _normalize(readings, patterns_dirs)
     if not seg.sections and not values:
         if document.damaged:
@@ -75,10 +75,17 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
     return report
 
 
-def _read(table: LocatedTable, tpl, done: dict[str, TableReading]) -> TableReading:
+def _read(table: LocatedTable, tpl, prose: str) -> TableReading:
+    """Grids are read by their labels; a table printed as bare text by its digit runs."""
     if table.grids:
         return _READERS[table.name](table, tpl)
-    return TableReading(table.name)
+    if table.region is None:
+        return TableReading(table.name)
+    if table.name == "active":
+        return read_active_runs(table, tpl, prose)
+    if table.name == "applications":
+        return read_applications_runs(table, tpl)
+    return read_review_runs(table, tpl)
 
 
 def _normalize(readings: dict[str, TableReading], patterns_dirs) -> tuple[list[Value], list[Warning]]:

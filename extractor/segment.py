@@ -21,11 +21,14 @@ from .textnorm import compact, label_key, nfkc, similarity
 
 Position = tuple[int, int]  # (block index in the flow, character offset in that block's text)
 
+# Page numbers: decorated forms ("- 3 -", "— 3 —", "第3页 共6页", "3/6") anywhere; a bare
+# number only in a PDF page margin (in a text dump a bare number line is usually a value).
 _PAGE_NUMBER = regex.compile(
-    r"^(?:[-—–―－·•\s]*\d{1,4}[-—–―－·•\s]*|第\s*\d{1,4}\s*页(?:\s*[/，,]?\s*共\s*\d{1,4}\s*页)?"
+    r"^(?:[-—–―－·•]+\s*\d{1,4}\s*[-—–―－·•]+|第\s*\d{1,4}\s*页(?:\s*[/，,]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4}|page\s*\d+(?:\s*of\s*\d+)?)$",
     regex.I,
 )
+_BARE_NUMBER = regex.compile(r"^\d{1,4}$")
 _ORDINALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _MARGIN = 0.08  # share of the page height at top and bottom where running headers live
 _MIN_BODY = 20  # a heading followed by fewer characters (and no table) is a contents entry
@@ -233,6 +236,9 @@ def _furniture(document: Document, flow, matcher: _HeadingMatcher) -> set[int]:
         height = heights.get(page)
         if block.bbox and height:
             if block.bbox[3] < height * _MARGIN or block.bbox[1] > height * (1 - _MARGIN):
+                if _BARE_NUMBER.match(text):
+                    furniture.add(index)
+                    continue
                 key = regex.sub(r"\d+", "#", text)
                 margin_texts[key] += 1
                 margin_lines.append((index, key))

@@ -54,8 +54,8 @@ def _blocks(text: str, offset: int, page: int) -> list:
             continue
         clean = _MARKUP.sub("", line).strip()
         if clean:
-            lead = len(line) - len(line.lstrip())
-            blocks.append(TextLine(text=clean, page=page, span=(start + lead, start + len(line))))
+            at = start + line.index(clean)
+            blocks.append(TextLine(text=clean, page=page, span=(at, at + len(clean))))
     if table:
         blocks.append(_grid(table, table_kind, page))
     return [b for b in blocks if b is not None]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import regex
+
 from ..document import Cell, Grid, TextLine
 from ..labels import Templates, best_match
 from ..numbers import is_value_text
@@ -32,6 +34,7 @@ class RowRecord:
     grid: Grid | None
     row: int
     is_caption: bool = False  # a text line between grids, not a grid row
+    own: list[Cell] = field(default_factory=list)  # label cells of this row (not merged down)
 
     @property
     def leaf(self) -> str:
@@ -40,6 +43,11 @@ class RowRecord:
             if cell.text.strip():
                 return cell.text
         return ""
+
+    @property
+    def own_text(self) -> str:
+        """This row's own label cells joined (a label a converter split across cells)."""
+        return "".join(c.text for c in self.own)
 
     @property
     def context(self) -> list[str]:
@@ -56,22 +64,20 @@ class LocatedTable:
     name: str
     rows: list[RowRecord] = field(default_factory=list)
     grids: list[Grid] = field(default_factory=list)
-    # Text of the table's region when it has no grid at all (run-together web dumps).
-    text: str | None = None
-    text_span: tuple[int, int] | None = None
-    text_page: int | None = None
+    # The table's section as text, when it has no grid at all (run-together web dumps).
+    region: "TextRegion | None" = None
 
     @property
     def strategy(self) -> str | None:
         if self.grids:
             return "+".join(dict.fromkeys(g.source for g in self.grids))
-        return "text" if self.text else None
+        return "digit-run" if self.region else None
 
     @property
     def pages(self) -> list[int]:
         pages = {c.page for g in self.grids for c in g.cells}
-        if self.text_page:
-            pages.add(self.text_page)
+        if self.region:
+            pages |= {line.page for _, line, _ in self.region.pieces}
         return sorted(pages)
 
 
@@ -109,11 +115,14 @@ def locate(seg: Segmentation, tpl: Templates) -> dict[str, LocatedTable]:
         name, hits = max(counts.items(), key=lambda kv: kv[1])
         in_section = next((t for t, n in _SECTION_OF_TABLE.items()
                            if section and section.number == n), None)
-        if hits >= 2 or (hits == 1 and name == in_section):
+        if hits >= 2:
             chosen = name
-        elif hits == 0 and _numeric(block) and (in_section or previous):
-            # A grid of bare numbers continues the table before it (or of its section).
-            chosen = previous if previous and (not in_section or previous == in_section) else in_section
+        elif in_section and _has_values(block):
+            # Labels too damaged to classify (a converter's header "维持 | 纠正 | 结果"): the
+            # section it sits in says which table it is.
+            chosen = in_section
+        elif hits == 0 and _numeric(block) and previous:
+            chosen = previous  # a grid of bare numbers continues the table before it
         else:
             chosen = None
         if chosen:
@@ -126,31 +135,62 @@ def locate(seg: Segmentation, tpl: Templates) -> dict[str, LocatedTable]:
         located = tables[name]
         grids, joined_into = _stitch([seg.flow[i][1] for i in indices], _known_label(tpl))
         located.grids = grids
-        located.rows = _rows_with_captions(seg, indices, joined_into)
+        located.rows = _row_stream(seg, name, indices, joined_into)
     return tables
 
 
-def table_text(seg: Segmentation, name: str) -> tuple[str, tuple[int, int] | None, int | None]:
-    """The text of a table's section when it has no grid (run-together dumps)."""
-    section = seg.section(_SECTION_OF_TABLE[name])
+@dataclass(slots=True)
+class TextRegion:
+    """A stretch of prose-like text (one table's section) joined from several lines, able to
+    say where any character offset came from."""
+
+    text: str
+    pieces: list[tuple[int, TextLine, int]]  # (offset in text, line, offset in line)
+
+    def where(self, start: int, end: int) -> tuple[int, tuple[int, int] | None, tuple | None]:
+        """(page, span in the source, bbox of the line) of text[start:end]."""
+        chosen = self.pieces[0]
+        for piece in self.pieces:
+            if piece[0] <= start:
+                chosen = piece
+        offset, line, line_offset = chosen
+        span = None
+        if line.span:
+            base = line.span[0] + line_offset + (start - offset)
+            span = (base, base + (end - start))
+        return line.page, span, line.bbox
+
+
+def table_text(seg: Segmentation, name: str) -> TextRegion | None:
+    """The text of a table's section, for tables printed without any grid (web text dumps)."""
+    return section_text(seg, _SECTION_OF_TABLE[name])
+
+
+def section_text(seg: Segmentation, number: int) -> TextRegion | None:
+    """The text lines of section `number` (after its heading) as one region."""
+    section = seg.section(number)
     if section is None:
-        return "", None, None
-    pieces = []
-    first_span = None
+        return None
+    parts: list[str] = []
+    pieces: list[tuple[int, TextLine, int]] = []
+    length = 0
     for index in range(section.body_start[0], min(section.end[0] + 1, len(seg.flow))):
-        if index in seg.furniture:
-            continue
+        if index == section.end[0] and section.end[1] == 0:
+            break
         block = seg.flow[index][1]
-        if not isinstance(block, TextLine):
+        if index in seg.furniture or not isinstance(block, TextLine):
             continue
         lo = section.body_start[1] if index == section.body_start[0] else 0
         hi = section.end[1] if index == section.end[0] else len(block.text)
-        if index == section.end[0] and section.end[1] == 0:
-            break
-        if block.span and first_span is None:
-            first_span = (block.span[0] + lo, block.span[0] + hi)
-        pieces.append(block.text[lo:hi])
-    return "\n".join(pieces), first_span, section.page_start
+        if parts:
+            parts.append("\n")
+            length += 1
+        pieces.append((length, block, lo))
+        parts.append(block.text[lo:hi])
+        length += hi - lo
+    if not pieces:
+        return None
+    return TextRegion("".join(parts), pieces)
 
 
 def _known_label(tpl: Templates):
@@ -164,30 +204,39 @@ def _known_label(tpl: Templates):
     return known
 
 
+def _has_values(grid: Grid) -> bool:
+    return any(c.text.strip() and is_value_text(c.text) for c in grid.cells)
+
+
 def _numeric(grid: Grid) -> bool:
     texts = [c.text for c in grid.cells if c.text.strip()]
     return bool(texts) and all(is_value_text(t) for t in texts)
 
 
-def _rows_with_captions(seg: Segmentation, indices: list[int],
-                        joined_into: dict[int, Grid]) -> list[RowRecord]:
-    """Grid rows in order, with the text lines between a table's grids as caption rows."""
+def _row_stream(seg: Segmentation, name: str, indices: list[int],
+                joined_into: dict[int, Grid]) -> list[RowRecord]:
+    """The table's rows in reading order: its grids' rows, and the short text lines of its
+    section (captions such as "### 行政复议", rows a converter printed as text such as
+    "行政许可 0", detached values such as "22" / "（其中修订16件）")."""
+    section = seg.section(_SECTION_OF_TABLE[name])
+    if section is not None:
+        first = min(section.body_start[0] if section.body_start[1] == 0 else section.body_start[0] + 1,
+                    indices[0])
+        last = max(section.end[0] - (1 if section.end[1] == 0 else 0), indices[-1])
+    else:
+        # No heading: a few short lines before the first grid may still be its caption.
+        first, last = max(0, indices[0] - 3), indices[-1]
     rows: list[RowRecord] = []
     emitted: set[int] = set()
-    start = indices[0]
-    # Up to three short lines just before the first grid may be its caption (e.g. a heading
-    # "### 第二十条第（一）项" in a markdown dump); lines between grids always belong.
-    lead = max(0, start - 3)
-    for index in range(lead, indices[-1] + 1):
+    for index in range(first, last + 1):
         block = seg.flow[index][1]
         if index in seg.furniture:
             continue
         if isinstance(block, TextLine):
-            if index < start and not _caption_like(block.text, seg, index):
+            if section is None and index < indices[0] and not _caption_like(block.text, seg, index):
                 continue
             if len(compact(block.text)) <= 60:
-                rows.append(RowRecord(labels=[_line_cell(block)], values=[], grid=None, row=-1,
-                                      is_caption=True))
+                rows.append(line_row(block))
         elif id(block) in joined_into:
             grid = joined_into[id(block)]
             if id(grid) not in emitted:
@@ -201,9 +250,26 @@ def _caption_like(text: str, seg: Segmentation, index: int) -> bool:
     return len(compact(text)) <= 40 and not (section and section.start[0] == index)
 
 
-def _line_cell(line: TextLine) -> Cell:
-    return Cell(text=line.text, row=-1, col=0, page=line.page, bbox=line.bbox, span=line.span,
-                confidence=line.confidence)
+_TOKEN = regex.compile(r"\S+")
+
+
+def line_row(line: TextLine) -> RowRecord:
+    """A text line as a row: trailing whitespace-separated value tokens are its values
+    ("行政许可 0"), the rest its label. A line holding only a value is a detached value."""
+    tokens = list(_TOKEN.finditer(line.text))
+    split = len(tokens)
+    while split > 0 and is_value_text(tokens[split - 1].group()):
+        split -= 1
+    values = [_piece(line, t.start(), t.end()) for t in tokens[split:]]
+    labels = [_piece(line, tokens[0].start(), tokens[split - 1].end())] if split else []
+    return RowRecord(labels=labels, values=values, grid=None, row=-1, is_caption=not values,
+                     own=labels)
+
+
+def _piece(line: TextLine, start: int, end: int) -> Cell:
+    span = (line.span[0] + start, line.span[0] + end) if line.span else None
+    return Cell(text=line.text[start:end], row=-1, col=0, page=line.page, bbox=line.bbox,
+                span=span, confidence=line.confidence)
 
 
 def grid_rows(grid: Grid) -> list[RowRecord]:
@@ -225,7 +291,7 @@ def grid_rows(grid: Grid) -> list[RowRecord]:
             values = cells[label_positions[-1] + 1:] if label_positions else cells
         context = [c for c in inherited if c.text.strip() and not is_value_text(c.text)]
         records.append(RowRecord(labels=sorted(context + labels, key=lambda c: c.col),
-                                 values=values, grid=grid, row=r))
+                                 values=values, grid=grid, row=r, own=labels))
     return records
 
 

@@ -125,10 +125,10 @@ def read_applications(table: LocatedTable, tpl: Templates) -> TableReading:
                     inferred_columns = True
         placed.append(assignment)
     usable = [p is not None and len(p) == n for p in placed]
-    leaves = [row.leaf for row in table.rows]
+    labels = [[row.leaf, row.own_text] for row in table.rows]
     contexts = [row.context for row in table.rows]
     candidates = tpl.app_rows
-    pairs = align_rows(leaves, contexts, usable, candidates, tpl)
+    pairs = align_rows(labels, contexts, usable, candidates, tpl)
     matched = {candidates[j].key for _, j, _ in pairs}
     if "other.total" in matched:
         reading.format = "2019"
@@ -171,67 +171,131 @@ def read_applications(table: LocatedTable, tpl: Templates) -> TableReading:
 
 # ---------------------------------------------------------------- table 2 (active)
 
+@dataclass(slots=True)
+class _Detached:
+    """A value a converter pulled out of its row ("22" then "（其中修订16件）" on own lines)."""
+
+    cell: Cell
+    remark: str = ""
+
+
 def read_active(table: LocatedTable, tpl: Templates) -> TableReading:
     reading = TableReading("active")
     field_specs = tpl.active_field_specs
-    block: str | None = None
     header: list[tuple[str, str | None]] | None = None  # (field, printed unit)
-    items: list[tuple[str, RowRecord, list[tuple[str, str | None]] | None, str | None]] = []
+    items: list[tuple[str, RowRecord, list[tuple[str, str | None]] | None]] = []
+    detached: list[_Detached] = []
     for row in table.rows:
         texts = [c.text for c in row.labels]
-        block_hit = next((best_match(t, tpl.active_blocks, accept=0.85) for t in texts
-                          if best_match(t, tpl.active_blocks, accept=0.85)), None)
-        if block_hit:
-            block, header = block_hit.key, None
+        if any(best_match(t, tpl.active_blocks, accept=0.85) for t in texts):
+            header = None  # a new article block: its own header follows
         if not row.has_values:
-            fields = []
-            for cell in row.labels:
-                choice = best_match(_without_unit(cell.text), tpl.active_fields, accept=0.8)
-                if choice:
-                    fields.append((choice.key, _unit_in(cell.text)))
+            fields = _header_fields(texts, tpl)
             if fields:
                 header = fields
+            elif detached and _is_remark(row.leaf):
+                detached[-1].remark += row.leaf
+            continue
+        if not row.leaf:
+            detached += [_Detached(c) for c in row.values if c.text.strip()]
             continue
         item = best_match(row.leaf, tpl.active_items, accept=0.75)
         if item is None:
-            # Header cells that hold numbers (e.g. "2020") do not make a row an item row.
-            fields = [(c.key, _unit_in(t)) for t in texts + [v.text for v in row.values]
-                      if (c := best_match(_without_unit(t), tpl.active_fields, accept=0.8))]
+            # A header whose cells read as numbers ("2020") is still a header.
+            fields = _header_fields(texts + [v.text for v in row.values], tpl)
             if fields:
                 header = fields
             continue
-        items.append((item.key, row, header, block))
+        items.append((item.key, row, header))
     fmt = _active_format(items, tpl)
     reading.format = fmt
     layouts = tpl.active_formats.get(fmt or "2021", [])
     reading.rows_expected = sum(len(layout.items) for layout in layouts)
-    for item, row, header, block in items:
+    for item, row, header in items:
         layout = next((lay for lay in layouts if item in lay.items), None)
         default_fields = [(f, None) for f in layout.fields] if layout else []
         fields = header if header and len({f for f, _ in header}) == len(header) else default_fields
         values = _trim(row.values, len(fields)) if fields else row.values
         if len(values) != len(fields) and default_fields and len(values) == len(default_fields):
             fields = default_fields
-        if len(values) != len(fields):
+        placed: list[tuple[tuple[str, str | None], Cell, float, str | None]]
+        if len(values) == len(fields):
+            confidence = 1.0 if header else 0.9
+            note = None if header else "columns from the format's default layout"
+            placed = [(f, cell, confidence, note) for f, cell in zip(fields, values)]
+        elif len(values) < len(fields) and len(detached) >= len(fields) - len(values):
+            taken = [detached.pop(0) for _ in range(len(fields) - len(values))]
+            placed = _place_detached(fields, values, taken, field_specs)
+            reading.warn("cells_inferred",
+                         f"table 2 row {row.leaf!r}: {len(values)} cells for {len(fields)} columns; "
+                         + "; ".join(f"detached value {d.cell.text}{d.remark} placed in "
+                                     f"{next(f for (f, _), c, _, _ in placed if c is d.cell)}"
+                                     for d in taken) + "; the row's cells fill the rest in order",
+                         [f"active.{item}.{f}" for f, _ in fields])
+        else:
             reading.warn("row_unreadable",
                          f"table 2 row {row.leaf!r}: {len(values)} cells for {len(fields)} columns",
                          [f"active.{item}"])
             continue
         reading.rows_matched += 1
-        for (field_key, printed_unit), cell in zip(fields, values):
+        for (field_key, printed_unit), cell, confidence, note in placed:
             spec = field_specs[field_key]
             reading.cells.append(MappedCell(
                 key=f"active.{item}.{field_key}", table="active", cell=cell, kind=spec.kind,
                 unit=spec.unit, printed_unit=printed_unit,
-                confidence=cell.confidence if header else min(cell.confidence, 0.9),
-                note=None if header else "columns from the format's default layout"))
+                confidence=min(cell.confidence, confidence), note=note))
     return reading
+
+
+def _header_fields(texts: list[str], tpl: Templates) -> list[tuple[str, str | None]]:
+    """Table-2 columns named by header cells (the stub word 信息内容 removed), in order."""
+    fields = []
+    for text in texts:
+        core = _without_unit(text)
+        for stub in tpl.tables.active.stub_labels:
+            core = core.replace(stub, "")
+        choice = best_match(core, tpl.active_fields, accept=0.8)
+        if choice:
+            fields.append((choice.key, _unit_in(text)))
+    return fields
+
+
+def _is_remark(text: str) -> bool:
+    text = nfkc(text).strip()
+    return text.startswith("(") and text.endswith(")")
+
+
+_DETACHED_CONFIDENCE = 0.6
+
+
+def _place_detached(fields, values: list[Cell], taken: list[_Detached], field_specs):
+    """Detached values go to the column their remark names ("含自然失效29件" → 本年废止件数),
+    else to the middle columns; the row's own cells fill the remaining columns in order."""
+    slots: dict[int, tuple[Cell, str]] = {}
+    for d in taken:
+        remark = nfkc(d.remark)
+        by_word = [i for i, (f, _) in enumerate(fields)
+                   if i not in slots and any(w in remark for w in field_specs[f].prose)]
+        free = [i for i in range(len(fields)) if i not in slots]
+        middle = sorted(free, key=lambda i: abs(i - (len(fields) - 1) / 2))
+        index = by_word[0] if by_word else middle[0]
+        how = "its remark" if by_word else "position (no remark names a column)"
+        slots[index] = (d.cell, f"detached value placed by {how}: {d.cell.text}{d.remark}")
+    own = iter(values)
+    placed = []
+    for i, f in enumerate(fields):
+        if i in slots:
+            cell, note = slots[i]
+        else:
+            cell, note = next(own), "column inferred: a cell of this row was printed elsewhere"
+        placed.append((f, cell, _DETACHED_CONFIDENCE, note))
+    return placed
 
 
 def _active_format(items, tpl: Templates) -> str | None:
     """2021 or 2019, from the column headers read, else from the items and cell counts."""
     votes = {"2021": 0, "2019": 0}
-    for item, row, header, _ in items:
+    for item, row, header in items:
         for fmt, layouts in tpl.active_formats.items():
             layout = next((lay for lay in layouts if item in lay.items), None)
             if layout is None:

@@ -1,0 +1,462 @@
+"""Tables printed as run-together text: "…予以公开220000022（二）部分公开…".
+
+Web text dumps drop the cell boundaries: a table-3 row's seven numbers arrive as one digit run
+("21710000218" = 217 1 0 0 0 0 218) and table 4 as one run of fifteen. Rows are found by
+their labels in template order; each run is split into cells by enumerating the splits that
+satisfy the table's arithmetic (a row's six applicant columns add up to its 总计; each table-4
+block's four outcomes add up to its 总计), and a row left with several such splits is settled
+by the column identities between rows (DOMAIN rules 2 and 3). What stays ambiguous is kept at
+its most plausible reading, with lowered confidence and every candidate in a warning. Table-2
+runs have no arithmetic: figures stated in the prose, and 现行有效 being a stock at least as
+large as the year's flow, choose among their splits, always flagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import product
+from statistics import pvariance
+
+import regex
+
+from ..document import Cell
+from ..labels import Templates
+from ..textnorm import nfkc
+from .locate import LocatedTable, TextRegion
+from .read import MappedCell, TableReading
+
+UNIQUE = 0.95  # one split satisfies the arithmetic: recovered, not read
+SETTLED = 0.9  # several splits; exactly one satisfies the identities across rows
+GUESSED = 0.6  # several splits remain possible: the most plausible one is kept
+_MAX_SPLITS = 20_000
+_MAX_COMBINATIONS = 100_000
+_SHOWN = 12  # candidates listed in a warning
+
+
+# ------------------------------------------------------------------ finding labels and runs
+
+def _label_pattern(label: str) -> str:
+    """A regex for a printed label: any spacing, either width of brackets, colons, commas."""
+    classes = {"(": r"[(（]", ")": r"[)）]", ":": r"[:：]", ",": r"[,，、]", "、": r"[,，、]",
+               "“": r"[“”\"]?", "”": r"[“”\"]?", '"': r"[“”\"]?"}
+    return r"\s*".join(classes.get(ch, regex.escape(ch)) for ch in nfkc(label) if not ch.isspace())
+
+
+@lru_cache(maxsize=1024)
+def _compiled(labels: tuple[str, ...]):
+    return regex.compile("|".join(_label_pattern(x) for x in sorted(labels, key=len, reverse=True)))
+
+
+def _find(text: str, labels: tuple[str, ...], start: int) -> tuple[int, int] | None:
+    found = _compiled(labels).search(text, start)
+    return (found.start(), found.end()) if found else None
+
+
+@dataclass(slots=True)
+class Run:
+    """The digits of one printed row, with where each came from and where the source had a
+    separator (a separator is always a cell boundary)."""
+
+    digits: str
+    positions: list[int]  # offset in the region text of each character of `digits`
+    breaks: frozenset[int]  # indices i where a separator stood before digits[i]
+
+    def piece(self, lo: int, hi: int) -> tuple[int, int]:
+        """Region-text offsets of digits[lo:hi]."""
+        return self.positions[lo], self.positions[hi - 1] + 1
+
+
+_RUN = regex.compile(r"\s*(\d[\d \t\u3000]*(?:\.\d+)?)")
+_NEXT_NUMBERING = regex.compile(r"\s*[.、．](?!\d)")
+
+
+def run_at(text: str, start: int, end: int, *, decimal: bool = False,
+           numbering: int | None = None) -> Run | None:
+    """The number run opening text[start:end]; `numbering` is the next row's printed number
+    ("…0000002.其他法律…": the final 2 belongs to the next label, not to this row)."""
+    found = _RUN.match(text, start, end)
+    if not found:
+        return None
+    raw_start, raw = found.start(1), found.group(1)
+    if "." in raw and not decimal:
+        raw = raw[: raw.index(".")]
+    after = raw_start + len(raw)
+    if _NEXT_NUMBERING.match(text, after, end):
+        stripped = raw.rstrip()
+        tail = str(numbering) if numbering is not None else stripped[-1:]
+        compact_digits = regex.sub(r"\s", "", stripped)
+        if stripped.endswith(tail) and len(compact_digits) > len(tail):
+            raw = stripped[: -len(tail)]
+    digits, positions, breaks = [], [], set()
+    for i, ch in enumerate(raw):
+        if ch.isdigit() or ch == ".":
+            if digits and raw[i - 1].isspace():
+                breaks.add(len(digits))
+            digits.append(ch)
+            positions.append(raw_start + i)
+    return Run("".join(digits), positions, frozenset(breaks)) if digits else None
+
+
+# ------------------------------------------------------------------ enumerating splits
+
+def _valid(digits: str, breaks: frozenset[int], lo: int, hi: int) -> bool:
+    """digits[lo:hi] can be one printed number: no leading zero, no separator inside."""
+    if hi - lo > 1 and digits[lo] == "0":
+        return False
+    return not any(lo < b < hi for b in breaks)
+
+
+def _bounded(digits: str, breaks, n: int, lo: int, hi: int, budget: int) -> Iterator[tuple[int, ...]]:
+    """Splits of digits[lo:hi] into n numbers that add up to exactly `budget`."""
+    if n == 1:
+        if _valid(digits, breaks, lo, hi) and int(digits[lo:hi]) == budget:
+            yield (budget,)
+        return
+    for end in range(lo + 1, hi - n + 2):
+        if not _valid(digits, breaks, lo, end):
+            break  # a longer piece has the same leading zero or separator
+        value = int(digits[lo:end])
+        if value > budget:
+            break  # and a longer piece is larger still
+        for rest in _bounded(digits, breaks, n - 1, end, hi, budget - value):
+            yield (value, *rest)
+
+
+def sum_splits(digits: str, n: int, breaks: frozenset[int] = frozenset(),
+               lo: int = 0, hi: int | None = None) -> list[tuple[int, ...]]:
+    """Splits of digits[lo:hi] into n numbers whose last is the sum of the others."""
+    hi = len(digits) if hi is None else hi
+    out: list[tuple[int, ...]] = []
+    for total_start in range(hi - 1, lo + n - 2, -1):
+        if not _valid(digits, breaks, total_start, hi):
+            continue
+        total = int(digits[total_start:hi])
+        for head in _bounded(digits, breaks, n - 1, lo, total_start, total):
+            out.append((*head, total))
+            if len(out) >= _MAX_SPLITS:
+                return out
+    return out
+
+
+def block_splits(digits: str, blocks: int, size: int,
+                 breaks: frozenset[int] = frozenset()) -> list[tuple[int, ...]]:
+    """Splits into `blocks` consecutive groups of `size` numbers, each a sum split."""
+    results: list[tuple[int, ...]] = []
+
+    def walk(lo: int, left: int, acc: tuple[int, ...]) -> None:
+        if left == 0:
+            if lo == len(digits):
+                results.append(acc)
+            return
+        for hi in range(lo + size, len(digits) - (left - 1) * size + 1):
+            for split in sum_splits(digits, size, breaks, lo, hi):
+                if len(results) >= _MAX_SPLITS:
+                    return
+                walk(hi, left - 1, acc + split)
+
+    walk(0, blocks, ())
+    return results
+
+
+def plain_splits(digits: str, n: int, breaks: frozenset[int] = frozenset()) -> list[tuple[int, ...]]:
+    """Every split of digits into n printed numbers (no arithmetic to check)."""
+    out: list[tuple[int, ...]] = []
+
+    def walk(lo: int, left: int, acc: tuple[int, ...]) -> None:
+        if len(out) >= _MAX_SPLITS:
+            return
+        if left == 1:
+            if _valid(digits, breaks, lo, len(digits)):
+                out.append((*acc, int(digits[lo:])))
+            return
+        for end in range(lo + 1, len(digits) - left + 2):
+            if not _valid(digits, breaks, lo, end):
+                break
+            walk(end, left - 1, (*acc, int(digits[lo:end])))
+
+    walk(0, n, ())
+    return out
+
+
+def _lengths(values: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(len(str(v)) for v in values)
+
+
+def _cells(region: TextRegion, run: Run, values: tuple[int, ...], confidence: float) -> list[Cell]:
+    """One Cell per value, pointing at its digits in the source."""
+    cells, lo = [], 0
+    for value in values:
+        hi = lo + len(str(value))
+        start, end = run.piece(lo, hi)
+        page, span, bbox = region.where(start, end)
+        cells.append(Cell(text=run.digits[lo:hi], row=-1, col=-1, page=page, span=span, bbox=bbox,
+                          confidence=confidence))
+        lo = hi
+    return cells
+
+
+def _describe(candidates: list[tuple[int, ...]]) -> str:
+    shown = " | ".join(" ".join(map(str, c)) for c in candidates[:_SHOWN])
+    more = f" … ({len(candidates)} in all)" if len(candidates) > _SHOWN else ""
+    return shown + more
+
+
+# ------------------------------------------------------------------ table 3
+
+def read_applications_runs(table: LocatedTable, tpl: Templates) -> TableReading:
+    reading = TableReading("applications")
+    region = table.region
+    text = region.text
+    apps = tpl.tables.applications
+    fmt = "2021" if _find(text, tuple(next(r for r in apps.rows
+                                             if r.key == "other.overdue_correction").labels), 0) else "2019"
+    reading.format = fmt
+    rows = [r for r in apps.rows if r.formats is None or fmt in r.formats]
+    reading.rows_expected = len(rows)
+    found: list[tuple[object, tuple[int, int]]] = []
+    position = 0
+    for row in rows:
+        hit = _find(text, tuple(row.labels), position)
+        if hit:
+            found.append((row, hit))
+            position = hit[1]
+    columns = tpl.app_column_order
+    n = len(columns)
+    runs: dict[str, Run] = {}
+    candidates: dict[str, list[tuple[int, ...]]] = {}
+    for i, (row, (_, label_end)) in enumerate(found):
+        following = found[i + 1] if i + 1 < len(found) else None
+        end = following[1][0] if following else len(text)
+        run = run_at(text, label_end, end, numbering=_sub_number(following[0], apps) if following else None)
+        if run is None:
+            continue
+        splits = sum_splits(run.digits, n, run.breaks)
+        if not splits:
+            reading.warn("digits_unsplittable",
+                         f"table 3 row {row.key}: no split of {run.digits!r} into {n} cells adds up",
+                         [f"applications.{row.key}.{c}" for c in columns])
+            continue
+        runs[row.key], candidates[row.key] = run, splits
+    chosen, confidence = _settle(candidates, rows, columns, apps)
+    for key, values in chosen.items():
+        if len(candidates[key]) > 1:
+            how = ("settled by the column identities" if confidence[key] == SETTLED
+                   else "still ambiguous; the most plausible kept")
+            reading.warn("ambiguous_digits",
+                         f"table 3 row {key}: {runs[key].digits!r} splits {len(candidates[key])} ways "
+                         f"({_describe(candidates[key])}); {how}: {' '.join(map(str, values))}",
+                         [f"applications.{key}.{c}" for c in columns])
+        cells = _cells(region, runs[key], values, confidence[key])
+        reading.rows_matched += 1
+        for column, cell in zip(columns, cells):
+            reading.cells.append(MappedCell(key=f"applications.{key}.{column}", table="applications",
+                                            cell=cell, confidence=confidence[key],
+                                            note="cell boundaries recovered from a digit run"))
+    missing = [r.key for r in rows if r.key not in chosen]
+    if missing:
+        reading.warn("rows_missing", f"table 3 rows not found: {', '.join(missing)}",
+                     [f"applications.{k}" for k in missing])
+    return reading
+
+
+def _sub_number(row, apps) -> int | None:
+    """The printed number of a sub-row inside its group ("2." for 其他法律行政法规禁止公开)."""
+    if row.group is None or row.group == "results":
+        return None
+    members = [r.key for r in apps.rows if r.group == row.group]
+    return members.index(row.key) + 1
+
+
+def _settle(candidates: dict[str, list[tuple[int, ...]]], rows, columns, apps):
+    """One split per row: the combination satisfying most column identities (rules 2, 3)."""
+    keys = list(candidates)
+    ambiguous = [k for k in keys if len(candidates[k]) > 1]
+    fixed = {k: candidates[k][0] for k in keys if len(candidates[k]) == 1}
+    confidence = {k: UNIQUE for k in fixed}
+    if not ambiguous:
+        return fixed, confidence
+    outcome_rows = [r.key for r in rows if r.key not in
+                    ("new_received", "carried_over", "total_handled", "carried_forward")]
+
+    def score(assignment: dict[str, tuple[int, ...]]) -> int:
+        satisfied = 0
+        for c in range(len(columns)):
+            get = lambda key: assignment[key][c] if key in assignment else None  # noqa: E731
+            parts = [get(k) for k in outcome_rows]
+            total = get("total_handled")
+            if total is not None and None not in parts:
+                satisfied += sum(parts) == total
+            flows = [get(k) for k in ("new_received", "carried_over", "carried_forward")]
+            if total is not None and None not in flows:
+                satisfied += flows[0] + flows[1] == total + flows[2]
+        return satisfied
+
+    combos = 1
+    for k in ambiguous:
+        combos *= len(candidates[k])
+    if combos <= _MAX_COMBINATIONS:
+        best_score, best = -1, []
+        for picks in product(*(candidates[k] for k in ambiguous)):
+            assignment = {**fixed, **dict(zip(ambiguous, picks))}
+            s = score(assignment)
+            if s > best_score:
+                best_score, best = s, [picks]
+            elif s == best_score:
+                best.append(picks)
+        if len(best) == 1:
+            chosen = dict(zip(ambiguous, best[0]))
+            return {**fixed, **chosen}, {**confidence, **{k: SETTLED for k in ambiguous}}
+        # Rows on which all best combinations agree are settled; the others are guesses.
+        chosen, result_conf = {}, dict(confidence)
+        for i, k in enumerate(ambiguous):
+            options = {picks[i] for picks in best}
+            pick = max(options, key=_plausibility) if len(options) > 1 else next(iter(options))
+            chosen[k] = pick
+            result_conf[k] = SETTLED if len(options) == 1 else GUESSED
+        return {**fixed, **chosen}, result_conf
+    chosen = {k: max(candidates[k], key=_plausibility) for k in ambiguous}
+    return {**fixed, **chosen}, {**confidence, **{k: GUESSED for k in ambiguous}}
+
+
+def _plausibility(values: tuple[int, ...]) -> tuple:
+    """Among equally consistent splits: most applicants are natural persons, and printed
+    numbers in one row tend to have similar lengths."""
+    return (values[0], -pvariance(_lengths(values)))
+
+
+# ------------------------------------------------------------------ table 4
+
+def read_review_runs(table: LocatedTable, tpl: Templates) -> TableReading:
+    reading = TableReading("review_litigation")
+    region = table.region
+    text = region.text
+    blocks, fields = tpl.review_block_order, tpl.review_field_order
+    labels = tuple(label for group in (tpl.tables.review_litigation.blocks,
+                                       tpl.tables.review_litigation.fields) for item in group
+                   for label in item.labels) + tuple(tpl.tables.review_litigation.block_groups)
+    # The numbers follow the two-level header.
+    header = _find(text, labels, 0)
+    first_digit = regex.compile(r"\d").search(text, header[1]) if header else None
+    if first_digit is None:
+        return reading
+    run = run_at(text, first_digit.start(), len(text))
+    reading.rows_expected = len(blocks)
+    if run is None:
+        return reading
+    size = len(fields)
+    splits = block_splits(run.digits, len(blocks), size, run.breaks)
+    keys = [f"review_litigation.{b}.{f}" for b in blocks for f in fields]
+    if not splits:
+        reading.warn("digits_unsplittable",
+                     f"table 4: no split of {run.digits!r} into {len(blocks)} blocks of {size} adds up",
+                     keys)
+        return reading
+    confidence = UNIQUE if len(splits) == 1 else GUESSED
+    values = splits[0] if len(splits) == 1 else max(splits, key=lambda v: -pvariance(_lengths(v)))
+    if len(splits) > 1:
+        reading.warn("ambiguous_digits",
+                     f"table 4: {run.digits!r} splits {len(splits)} ways ({_describe(splits)}); "
+                     f"the most plausible kept: {' '.join(map(str, values))}", keys)
+    reading.rows_matched = len(blocks)
+    for key, cell in zip(keys, _cells(region, run, values, confidence)):
+        reading.cells.append(MappedCell(key=key, table="review_litigation", cell=cell,
+                                        confidence=confidence,
+                                        note="cell boundaries recovered from a digit run"))
+    return reading
+
+
+# ------------------------------------------------------------------ table 2
+
+def read_active_runs(table: LocatedTable, tpl: Templates, prose: str) -> TableReading:
+    reading = TableReading("active")
+    region = table.region
+    text = region.text
+    active = tpl.tables.active
+    fmt = max(active.formats, key=lambda f: sum(
+        1 for layout in active.formats[f] for field in layout.fields
+        if _find(text, tuple(active.fields[field].labels), 0)))
+    reading.format = fmt
+    anchors = tuple(label for group in (active.items, active.blocks) for spec in group.values()
+                    for label in spec.labels)
+    header_words = tuple(label for spec in active.fields.values() for label in spec.labels) + ("信息内容",)
+    position = 0
+    for layout in active.formats[fmt]:
+        for item in layout.items:
+            reading.rows_expected += 1
+            hit = _find(text, tuple(active.items[item].labels), position)
+            if hit is None:
+                continue
+            position = hit[1]
+            following = _find(text, anchors + header_words, hit[1])
+            end = following[0] if following else len(text)
+            kinds = [active.fields[f].kind for f in layout.fields]
+            run = run_at(text, hit[1], end, decimal="amount" in kinds)
+            if run is None:
+                continue
+            keys = [f"active.{item}.{f}" for f in layout.fields]
+            if len(layout.fields) == 1:
+                splits = [(run.digits,)]
+            elif "." in run.digits or "signed" in kinds:
+                reading.warn("digits_unsplittable",
+                             f"table 2 row {item}: {run.digits!r} cannot be split safely", keys)
+                continue
+            else:
+                splits = plain_splits(run.digits, len(layout.fields), run.breaks)
+            if not splits:
+                continue
+            hints = _prose_hints(prose, active.items[item].labels, layout.fields, active)
+            values = max(splits, key=lambda v: _active_plausibility(v, layout.fields, hints))
+            confidence = 1.0 if len(splits) == 1 else GUESSED
+            if len(splits) > 1:
+                reading.warn("ambiguous_digits",
+                             f"table 2 row {item}: {run.digits!r} splits {len(splits)} ways "
+                             f"({_describe(splits)}); kept {' '.join(map(str, values))} "
+                             f"(prose figures {hints or 'none'}, 现行有效 ≥ 本年制发)", keys)
+            reading.rows_matched += 1
+            cells = _amount_cells(region, run, values) if len(layout.fields) == 1 else \
+                _cells(region, run, values, confidence)
+            for field, key, cell in zip(layout.fields, keys, cells):
+                spec = active.fields[field]
+                reading.cells.append(MappedCell(
+                    key=key, table="active", cell=cell, kind=spec.kind, unit=spec.unit,
+                    confidence=confidence, note="cell boundaries recovered from a digit run"
+                    if len(splits) > 1 else None))
+    return reading
+
+
+def _amount_cells(region: TextRegion, run: Run, values) -> list[Cell]:
+    start, end = run.piece(0, len(run.digits))
+    page, span, bbox = region.where(start, end)
+    return [Cell(text=run.digits, row=-1, col=-1, page=page, span=span, bbox=bbox)]
+
+
+_PROSE_NUMBER = regex.compile(r"(\d[\d,，]*)\s*(?:件|个|项)")
+
+
+def _prose_hints(prose: str, item_labels: list[str], fields: list[str], active) -> dict[str, set[int]]:
+    """Figures the prose states for this item, by field ("本年度制发的规范性文件77件")."""
+    hints: dict[str, set[int]] = {}
+    if not prose:
+        return hints
+    keywords = {f: active.fields[f].prose for f in fields if active.fields[f].prose}
+    for clause in regex.split(r"[。；;，,]", nfkc(prose)):
+        if not any(label in clause for label in item_labels):
+            continue
+        numbers = [int(x.replace(",", "")) for x in _PROSE_NUMBER.findall(clause)]
+        if len(numbers) != 1:
+            continue
+        for field, words in keywords.items():
+            if any(word in clause for word in words):
+                hints.setdefault(field, set()).add(numbers[0])
+    return hints
+
+
+def _active_plausibility(values: tuple[int, ...], fields: list[str], hints) -> tuple:
+    by_field = dict(zip(fields, values))
+    agreeing = sum(1 for f, vs in hints.items() if by_field.get(f) in vs)
+    stock_ok = 1
+    if "in_force" in by_field and "made" in by_field:
+        stock_ok = int(by_field["in_force"] >= by_field["made"])
+    return (agreeing, stock_ok, -pvariance(_lengths(values)))
