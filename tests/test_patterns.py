@@ -1,0 +1,56 @@
+"""patterns/ as data: validated, extensible by a user's directory, and the docs match the code."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from extractor import extract
+from extractor.errors import PatternsError
+from extractor.patterns import load_patterns
+from extractor.schema import json_schema
+
+from .conftest import CORPUS
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_json_schema_in_docs_is_current():
+    assert json.loads((DOCS / "report.schema.json").read_text(encoding="utf-8")) == json_schema()
+
+
+def test_user_patterns_add_a_label_synonym(tmp_path):
+    source = (CORPUS / "seed_shanghai_2020.txt").read_text(encoding="utf-8")
+    renamed = tmp_path / "renamed.txt"
+    renamed.write_text(source.replace("其他对外管理服务事项", "对外管理事务清单"), encoding="utf-8")
+    assert extract(renamed).value("active.other_services.decisions") is None
+    extra = tmp_path / "patterns"
+    extra.mkdir()
+    (extra / "tables.yaml").write_text(
+        "active:\n  items:\n    other_services:\n      labels: [对外管理事务清单]\n", encoding="utf-8")
+    report = extract(renamed, patterns_dirs=(str(extra),))
+    assert report.value("active.other_services.decisions") == 77300440
+    # The shipped labels are extended, not replaced.
+    assert report.value("active.licensing.decisions") == 12854581
+
+
+def test_user_patterns_add_a_heading_variant(tmp_path):
+    source = (CORPUS / "seed_shanghai_2020.txt").read_text(encoding="utf-8")
+    odd = tmp_path / "odd.txt"
+    odd.write_text(source.replace("六、其他需要报告的事项", "六、需要说明的其他情况"), encoding="utf-8")
+    assert 6 not in [s.number for s in extract(odd).sections]
+    extra = tmp_path / "patterns"
+    extra.mkdir()
+    (extra / "headings.yaml").write_text(
+        "sections:\n  - number: 6\n    key: other\n    titles: [需要说明的其他情况]\n",
+        encoding="utf-8")
+    assert 6 in [s.number for s in extract(odd, patterns_dirs=(str(extra),)).sections]
+
+
+def test_invalid_patterns_are_a_clear_error(tmp_path):
+    (tmp_path / "tables.yaml").write_text("active:\n  items: [not, a, mapping]\n", encoding="utf-8")
+    with pytest.raises(PatternsError, match="invalid patterns"):
+        load_patterns((str(tmp_path),))
+    (tmp_path / "tables.yaml").write_text("active: [unclosed\n", encoding="utf-8")
+    with pytest.raises(PatternsError, match="not valid YAML"):
+        load_patterns((str(tmp_path),))
