@@ -113,6 +113,94 @@ def extract(
         raise typer.Exit(EXIT_INPUT)
 
 
+class AuditFormat(str, Enum):
+    table = "table"
+    json = "json"
+    html = "html"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    never = "never"
+
+
+EXIT_FINDINGS = 1
+
+
+@app.command()
+def audit(
+    files: Annotated[list[Path], typer.Argument(help="Report files or directories; reports of one body in consecutive years are audited together.")],
+    fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.table,
+    fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a finding is at least this severe.")] = FailOn.error,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="A directory of extra rules*.yaml files (repeatable).")] = None,
+    patterns: PatternsOption = None,
+    ocr: Annotated[OcrMode, typer.Option(help="OCR pages without a usable text layer.")] = OcrMode.auto,
+) -> None:
+    """Audit each report's arithmetic and prose against its tables (and across years)."""
+    from rich.console import Console
+
+    from .audit import audit_series
+    from .audit.model import SEVERITY_ORDER
+    from .errors import PatternsError
+    from .pipeline import extract as run
+    from .schema import dumps
+
+    dirs = tuple(str(p) for p in patterns or ())
+    rule_dirs = tuple(str(p) for p in rules or ())
+    reports, failed = [], False
+    for path in _expand(files):
+        try:
+            reports.append(run(path, patterns_dirs=dirs, ocr=ocr.value))
+        except NianbaoError as exc:
+            _fail(str(exc))
+            failed = True
+    try:
+        results = audit_series(reports, rules_dirs=rule_dirs, patterns_dirs=dirs)
+    except PatternsError as exc:
+        _fail(str(exc))
+        raise typer.Exit(EXIT_INPUT) from None
+    out = _writer(output)
+    if fmt == AuditFormat.json:
+        for result in results:
+            out.write(dumps(result.model_dump(mode="python")) + "\n")
+    elif fmt == AuditFormat.html:
+        from .audit.html import render_html
+
+        out.write(render_html(list(zip(reports, results))))
+    else:
+        _render_findings(results, Console(file=out))
+    if output is not None:
+        out.close()
+    if failed:
+        raise typer.Exit(EXIT_INPUT)
+    if fail_on != FailOn.never and any(
+            SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[fail_on.value]
+            for result in results for f in result.findings):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _render_findings(results, console) -> None:
+    from rich.table import Table
+
+    for result in results:
+        title = f"{result.file} · {result.agency or '?'} · {result.year or '?'}"
+        if result.previous:
+            title += f" (with {result.previous})"
+        if not result.findings:
+            console.print(f"[bold]{title}[/bold]: [green]no findings[/green]")
+            continue
+        table = Table(title=title, title_justify="left", show_lines=False)
+        for column in ("severity", "rule", "expected", "printed", "cause", "message"):
+            table.add_column(column)
+        colours = {"error": "red", "warning": "yellow", "info": "blue"}
+        for f in result.findings:
+            table.add_row(f"[{colours[f.severity]}]{f.severity}[/]", f.rule, str(f.expected),
+                          str(f.actual), f.likely_cause, f.message_zh)
+        console.print(table)
+
+
 @app.command()
 def schema(
     output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None,

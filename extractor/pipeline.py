@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import __version__
+from .claims import extract_claims
 from .document import Document
 from .errors import DamagedInput, NotAReport
 from .labels import templates
@@ -72,6 +73,7 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
         warnings=warnings,
     )
     report.derived = _derived_totals(report, tpl)
+    report.claims = extract_claims(document, seg, patterns_dirs)
     return report
 
 

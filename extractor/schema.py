@@ -41,6 +41,26 @@ class Value(Provenance):
     note: str | None = None
 
 
+class Claim(Provenance):
+    """A number stated in the prose, with what it counts (patterns/claims.yaml)."""
+
+    id: str = Field(description="what the number counts: received, handled, denied, share, "
+                                "correction_rate, change, active.<item>.<field>, item.<item> …")
+    role: Literal["count", "share", "rate", "change"]
+    value: int | Decimal
+    unit: str = Field(description="件, 项, %, 个百分点 …")
+    decimals: int = 0
+    raw: str = Field(description="the number and unit as printed")
+    sentence: str
+    section: int | None = None
+    subject: str | None = Field(default=None, description="review or litigation, for outcome claims")
+    refers_to: int | None = Field(default=None, description="index of the claim a share or change is about")
+    base: int | None = Field(default=None, description="index of the claim giving a share or rate its base in the same sentence")
+    numerator: int | None = Field(default=None, description="index of a rate's numerator claim")
+    compared_year: int | None = None
+    direction: Literal[1, -1] | None = None
+
+
 class Section(_Model):
     number: int = Field(ge=1, le=6)
     key: str
@@ -87,6 +107,7 @@ class Report(_Model):
     tables: list[TableReport] = Field(default_factory=list)
     values: list[Value] = Field(default_factory=list)
     derived: list[Value] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
     warnings: list[Warning] = Field(default_factory=list)
 
     def value(self, key: str) -> int | Decimal | None:

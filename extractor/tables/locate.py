@@ -166,8 +166,9 @@ def table_text(seg: Segmentation, name: str) -> TextRegion | None:
     return section_text(seg, _SECTION_OF_TABLE[name])
 
 
-def section_text(seg: Segmentation, number: int) -> TextRegion | None:
-    """The text lines of section `number` (after its heading) as one region."""
+def section_text(seg: Segmentation, number: int, min_line: int = 0) -> TextRegion | None:
+    """The text lines of section `number` (after its heading) as one region; lines shorter
+    than `min_line` characters are left out."""
     section = seg.section(number)
     if section is None:
         return None
@@ -182,6 +183,8 @@ def section_text(seg: Segmentation, number: int) -> TextRegion | None:
             continue
         lo = section.body_start[1] if index == section.body_start[0] else 0
         hi = section.end[1] if index == section.end[0] else len(block.text)
+        if hi - lo < min_line:
+            continue
         if parts:
             parts.append("\n")
             length += 1

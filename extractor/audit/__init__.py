@@ -1,0 +1,68 @@
+"""audit: the rules of patterns/rules.yaml over one report, or over consecutive years of one body.
+
+    from extractor import extract
+    from extractor.audit import audit
+    result = audit(extract("2020.pdf"), previous=extract("2019.pdf"))
+    for finding in result.findings: ...
+
+A run never aborts on a finding: every rule instance is evaluated, skipped (with the reason)
+when a value it needs is not printed, and counted in `result.rules`.
+"""
+
+from __future__ import annotations
+
+from ..labels import templates
+from ..schema import Report
+from ..textnorm import compact
+from .expressions import Context
+from .model import SEVERITY_ORDER, AuditResult, Finding, RuleTally
+from .prose import check_claims, subjects
+from .rules import evaluate_rule, load_rules
+
+__all__ = ["AuditResult", "Finding", "audit", "audit_series", "same_body"]
+
+
+def audit(report: Report, previous: Report | None = None, *, rules_dirs: tuple[str, ...] = (),
+          patterns_dirs: tuple[str, ...] = ()) -> AuditResult:
+    """Audit `report`; with `previous` (the same body's report of the year before), the
+    cross-year rules too."""
+    ctx = Context(report=report, tpl=templates(patterns_dirs), previous=previous,
+                  subjects=subjects(patterns_dirs))
+    fmt = ctx.table3_format
+    result = AuditResult(file=report.meta.source, agency=report.meta.agency, year=report.meta.year,
+                         previous=previous.meta.source if previous else None)
+    rules = load_rules(rules_dirs, patterns_dirs)
+    tallies = {r.id: RuleTally(rule=r.id, rule_number=r.rule) for r in rules}
+    prose_rules = {r.rule: r for r in rules if r.kind == "prose"}
+    for rule in rules:
+        if rule.kind == "prose" or fmt not in rule.formats:
+            continue
+        if rule.scope == "consecutive_years" and previous is None:
+            continue
+        result.findings += evaluate_rule(rule, ctx, tallies[rule.id])
+    claim_rule = prose_rules.get(6)
+    if claim_rule is not None:
+        yoy = prose_rules.get(10)
+        findings, checks = check_claims(ctx, claim_rule, yoy, tallies[claim_rule.id],
+                                        tallies[yoy.id] if yoy else None, patterns_dirs)
+        result.findings += findings
+        result.claims = checks
+    result.rules = [t for t in tallies.values() if t.checked or t.skipped]
+    result.findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.rule_number or 99))
+    return result
+
+
+def same_body(a: Report, b: Report) -> bool:
+    """Reports of the same body: the same agency named in their titles."""
+    return bool(a.meta.agency) and compact(a.meta.agency or "") == compact(b.meta.agency or "")
+
+
+def audit_series(reports: list[Report], **kwargs) -> list[AuditResult]:
+    """Audit each report, with the previous year's report of the same body where given."""
+    results = []
+    for report in reports:
+        previous = next((p for p in reports if p is not report and same_body(p, report)
+                         and p.meta.year is not None and report.meta.year is not None
+                         and p.meta.year == report.meta.year - 1), None)
+        results.append(audit(report, previous, **kwargs))
+    return results

@@ -1,0 +1,153 @@
+"""A small, safe evaluator for the expressions of patterns/rules.yaml and patterns/claims.yaml.
+
+An expression is a list of terms summed: canonical keys, "-key" to subtract, "*" for the rows
+of a group in the report's format, "previous:key" for last year's report, "{subject}" for the
+review/litigation blocks a prose claim names. No code from YAML is ever executed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fnmatch import fnmatchcase
+
+import regex
+
+from ..labels import Templates
+from ..textnorm import nfkc
+from ..schema import Report, Value
+from .model import CellRef
+
+NO_VALUE_AS_ZERO = {"blank", "dash", "slash", "none", "not_applicable"}
+RELIABLE = 0.9  # a value read at least this confidently is taken as what was printed
+
+
+@dataclass
+class Context:
+    """The reports an expression is evaluated over."""
+
+    report: Report
+    tpl: Templates
+    previous: Report | None = None
+    subjects: dict[str, list[str]] = field(default_factory=dict)  # subject → table-4 blocks
+
+    def __post_init__(self) -> None:
+        self.values = {v.key: v for v in self.report.values}
+        self.previous_values = {v.key: v for v in self.previous.values} if self.previous else {}
+        self.table3_format = table3_format(self.report)
+
+    def expand(self, placeholder: str) -> list[str]:
+        """The values of "@rows", "@columns", "@blocks", "@items"."""
+        if placeholder == "@rows":
+            return [r.key for r in self.tpl.rows_for(self.table3_format)]
+        if placeholder == "@columns":
+            return list(self.tpl.app_column_order)
+        if placeholder == "@blocks":
+            return list(self.tpl.review_block_order)
+        if placeholder == "@items":
+            return list(self.tpl.active_items)
+        raise ValueError(f"unknown placeholder list {placeholder}")
+
+
+def table3_format(report: Report) -> str:
+    """2019 when table 3 prints （六）其他处理 as one row, else 2021."""
+    return "2019" if any(v.key.startswith("applications.other.total.") for v in report.values) \
+        else "2021"
+
+
+@dataclass
+class Sum:
+    total: Decimal = Decimal(0)
+    cells: list[CellRef] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    blanks: list[str] = field(default_factory=list)
+    half_ulps: Decimal = Decimal(0)  # rounding interval of the printed amounts
+    amounts: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def substitute(term: str, bindings: dict[str, str]) -> str:
+    for name, value in bindings.items():
+        term = term.replace("{" + name + "}", value)
+    return term
+
+
+def keys_of(term: str, ctx: Context, subject: str | None = None) -> list[tuple[int, str, bool]]:
+    """(sign, key, from previous report) for one term, wildcards and subjects expanded."""
+    sign = -1 if term.startswith("-") else 1
+    term = term.lstrip("-")
+    previous = term.startswith("previous:")
+    if previous:
+        term = term[len("previous:"):]
+    if "{subject}" in term:
+        blocks = ctx.subjects.get(subject or "", [])
+        return [(sign, f"review_litigation.{term.replace('{subject}', b)}", previous) for b in blocks]
+    if "*" not in term:
+        return [(sign, term, previous)]
+    if term.startswith("applications."):
+        row_glob, column = term[len("applications."):].rsplit(".", 1)
+        rows = [r.key for r in ctx.tpl.rows_for(ctx.table3_format) if fnmatchcase(r.key, row_glob)]
+        return [(sign, f"applications.{row}.{column}", previous) for row in rows]
+    pool = ctx.previous_values if previous else ctx.values
+    return [(sign, key, previous) for key in pool if fnmatchcase(key, term)]
+
+
+def cell_ref(value: Value, report: Report, other_year: bool) -> CellRef:
+    return CellRef(key=value.key, value=value.value, raw=value.raw, page=value.page,
+                   bbox=value.bbox, span=value.span, confidence=value.confidence,
+                   year=report.meta.year if other_year else None,
+                   source=report.meta.source if other_year else None)
+
+
+def evaluate(terms: list[str], ctx: Context, bindings: dict[str, str] | None = None,
+             blanks: str = "zero", subject: str | None = None) -> Sum:
+    """The sum of `terms` over the reports, with every cell it read."""
+    result = Sum()
+    for term in terms:
+        expanded = keys_of(substitute(term, bindings or {}), ctx, subject)
+        if not expanded:
+            result.missing.append(term)
+        for sign, key, previous in expanded:
+            pool = ctx.previous_values if previous else ctx.values
+            value = pool.get(key)
+            label = f"previous:{key}" if previous else key
+            if value is None or value.null_reason == "unreadable":
+                result.missing.append(label)
+                continue
+            report = ctx.previous if previous else ctx.report
+            result.cells.append(cell_ref(value, report, previous))
+            if value.value is None:
+                if blanks == "zero" and value.null_reason in NO_VALUE_AS_ZERO:
+                    result.blanks.append(label)
+                    continue
+                result.missing.append(label)
+                continue
+            amount = Decimal(value.value)
+            result.total += sign * amount
+            if value.unit:  # an amount: it stands for the interval of its printed decimals
+                result.amounts = True
+                result.half_ulps += _half_ulp(value.raw)
+    return result
+
+
+_DECIMALS = regex.compile(r"\.(\d+)")
+
+
+def _half_ulp(raw: str) -> Decimal:
+    """Half a unit in the last printed place of an amount ("96171.6" → 0.05, "48" → 0.5)."""
+    found = _DECIMALS.search(nfkc(raw))
+    places = len(found.group(1)) if found else 0
+    return Decimal(5) * Decimal(10) ** -(places + 1)
+
+
+def plain(number: Decimal) -> int | Decimal:
+    """An exact Decimal as an int when whole (for messages and JSON)."""
+    return int(number) if number == number.to_integral_value() else number.normalize()
+
+
+def likely_cause(cells: list[CellRef]) -> str:
+    """publisher when every value was read with full confidence, extraction otherwise."""
+    return "publisher" if all(c.confidence >= RELIABLE for c in cells) else "extraction"

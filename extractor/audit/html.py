@@ -1,0 +1,180 @@
+"""The audit as one self-contained HTML file: each finding beside the evidence.
+
+For PDF sources the evidence is a crop of the page (rendered by PyMuPDF, inlined as a PNG)
+with every involved cell outlined; for HTML, DOCX and text sources it is the surrounding text
+with the values highlighted. No server, no external files: open it in any browser.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import warnings
+from pathlib import Path
+
+from ..schema import Report
+from .model import AuditResult, Finding
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import pymupdf
+
+_MARGIN = 24  # points of page around the involved cells
+_ZOOM = 1.6
+_CONTEXT = 160  # characters of text around highlighted values
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
+margin:0;background:#f6f7f9;color:#1d2228;line-height:1.5}
+main{max-width:1100px;margin:0 auto;padding:16px 20px 48px}
+h1{font-size:1.5rem;margin:.6em 0 .2em} h2{font-size:1.2rem;margin:1.6em 0 .4em;border-bottom:1px solid #d0d5dc}
+.meta{color:#555;font-size:.9rem}
+.finding{background:#fff;border:1px solid #d0d5dc;border-radius:8px;margin:14px 0;padding:12px 16px}
+.finding header{display:flex;gap:10px;align-items:baseline;flex-wrap:wrap}
+.badge{font-size:.75rem;font-weight:700;text-transform:uppercase;padding:2px 8px;border-radius:10px;color:#fff}
+.error{background:#c62828}.warning{background:#ef8f00}.info{background:#5c6bc0}
+.rule{font-family:ui-monospace,monospace;font-size:.85rem;color:#444}
+.msg{margin:.4em 0}.en{color:#555;font-size:.9rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.5em 0}
+td,th{border:1px solid #d9dde3;padding:3px 8px;text-align:left} th{background:#eef1f5}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+.evidence img{max-width:100%;height:auto;border:1px solid #ccd;display:block;margin:8px 0}
+.evidence pre{white-space:pre-wrap;word-break:break-all;background:#fafbfc;border:1px solid #e1e4e8;padding:8px;
+font-size:.85rem} mark{background:#ffe082;padding:0 2px}
+.cause{font-size:.85rem}.ok{color:#2e7d32}
+"""
+
+
+def render_html(pairs: list[tuple[Report, AuditResult]]) -> str:
+    parts = ["<!doctype html><html lang='zh'><head><meta charset='utf-8'>",
+             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+             "<title>nianbao audit</title><style>", _CSS, "</style></head><body><main>",
+             "<h1>nianbao audit</h1>"]
+    for report, result in pairs:
+        parts.append(_report_section(report, result))
+    parts.append("</main></body></html>")
+    return "".join(parts)
+
+
+def _report_section(report: Report, result: AuditResult) -> str:
+    m = report.meta
+    out = [f"<h2>{_e(m.title or m.source)}</h2>",
+           f"<p class='meta'>{_e(m.source)} · {_e(m.agency or '?')} · {m.year or '?'} · "
+           f"format {m.format} · {m.kind}, {m.page_count} page(s)"
+           + (f" · audited with {_e(result.previous)}" if result.previous else "") + "</p>"]
+    counts = {s: sum(1 for f in result.findings if f.severity == s) for s in ("error", "warning", "info")}
+    out.append("<p>" + " · ".join(f"<span class='badge {s}'>{n} {s}</span>" for s, n in counts.items())
+               + "</p>")
+    out.append("<table><tr><th>rule</th><th>checked</th><th>failed</th><th>skipped</th></tr>")
+    for t in result.rules:
+        out.append(f"<tr><td class='rule'>{t.rule_number or ''} {_e(t.rule)}</td><td class='num'>"
+                   f"{t.checked}</td><td class='num'>{t.failed}</td><td class='num'>{t.skipped}</td></tr>")
+    out.append("</table>")
+    if not result.findings:
+        out.append("<p class='ok'>No findings: every rule that could be checked holds.</p>")
+    evidence = _Evidence(report)
+    for index, finding in enumerate(result.findings, start=1):
+        out.append(_finding(index, finding, evidence))
+    evidence.close()
+    return "".join(out)
+
+
+def _finding(index: int, f: Finding, evidence: "_Evidence") -> str:
+    rows = "".join(
+        f"<tr><td class='rule'>{_e(c.key)}</td><td class='num'>{_e(c.value)}</td><td>{_e(c.raw)}</td>"
+        f"<td class='num'>{c.page or ''}</td><td>{c.year or ''}</td><td class='num'>{c.confidence}</td></tr>"
+        for c in f.cells)
+    return (
+        f"<section class='finding' id='finding-{index}'><header>"
+        f"<span class='badge {f.severity}'>{f.severity}</span>"
+        f"<span class='rule'>rule {f.rule_number or ''} · {_e(f.rule)}</span></header>"
+        f"<p class='msg'>{_e(f.message_zh)}<br><span class='en'>{_e(f.message_en)}</span></p>"
+        f"<p>expected <b>{_e(f.expected)}</b> · printed <b>{_e(f.actual)}</b>"
+        + (f" · difference {_e(f.difference)}" if f.difference is not None else "")
+        + f" · tolerance {_e(f.tolerance)} · <span class='cause'>likely cause: "
+        f"<b>{f.likely_cause}</b></span></p>"
+        + (f"<p class='en'>{_e(f.claim)}</p>" if f.claim else "")
+        + "<table><tr><th>key</th><th>value</th><th>printed</th><th>page</th><th>year</th>"
+          f"<th>confidence</th></tr>{rows}</table>"
+        f"<div class='evidence'>{evidence.for_finding(f)}</div></section>")
+
+
+class _Evidence:
+    """Page crops (PDF) or highlighted text (other sources) for the report's own cells."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.pdf = None
+        self.text = None
+        path = Path(report.meta.path)
+        if not path.exists():
+            return
+        if report.meta.kind == "pdf":
+            self.pdf = pymupdf.open(path)
+        else:
+            from ..load import load
+
+            self.text = load(path).text
+
+    def close(self) -> None:
+        if self.pdf is not None:
+            self.pdf.close()
+
+    def for_finding(self, f: Finding) -> str:
+        own = [c for c in f.cells if c.year is None]
+        if self.pdf is not None:
+            boxes: dict[int, list[list[float]]] = {}
+            for c in own:
+                if c.page and c.bbox:
+                    boxes.setdefault(c.page, []).append(c.bbox)
+            if f.claim_page and f.claim_bbox:
+                boxes.setdefault(f.claim_page, []).append(f.claim_bbox)
+            return "".join(self._crop(page, rects) for page, rects in sorted(boxes.items()))
+        if self.text is not None:
+            spans = [c.span for c in own if c.span] + ([f.claim_span] if f.claim_span else [])
+            return self._snippet(spans)
+        return "<p class='en'>(source file not available for evidence)</p>"
+
+    def _crop(self, page_number: int, rects: list[list[float]]) -> str:
+        # Outlines are drawn on a one-page copy, so the source page stays as it is.
+        scratch = pymupdf.open()
+        scratch.insert_pdf(self.pdf, from_page=page_number - 1, to_page=page_number - 1)
+        page = scratch[0]
+        clip = pymupdf.Rect(rects[0])
+        for r in rects[1:]:
+            clip |= pymupdf.Rect(r)
+        # Full width, so the row labels beside the outlined cells are in the picture.
+        clip = pymupdf.Rect(page.rect.x0 + _MARGIN, clip.y0 - _MARGIN, page.rect.x1 - _MARGIN,
+                            clip.y1 + _MARGIN) & page.rect
+        shape = page.new_shape()
+        for r in rects:
+            shape.draw_rect(pymupdf.Rect(r))
+        shape.finish(color=(0.85, 0.1, 0.1), width=1.6)
+        shape.commit(overlay=True)
+        pixmap = page.get_pixmap(matrix=pymupdf.Matrix(_ZOOM, _ZOOM), clip=clip)
+        scratch.close()
+        data = base64.b64encode(pixmap.tobytes("png")).decode("ascii")
+        return (f"<img alt='page {page_number}, involved cells outlined' "
+                f"src='data:image/png;base64,{data}'><div class='meta'>page {page_number}</div>")
+
+    def _snippet(self, spans: list[list[int]]) -> str:
+        if not spans:
+            return ""
+        spans = sorted({(s[0], s[1]) for s in spans})
+        start = max(0, spans[0][0] - _CONTEXT)
+        end = min(len(self.text), spans[-1][1] + _CONTEXT)
+        out, at = [], start
+        for a, b in spans:
+            if a < at:
+                continue
+            out.append(_e(self.text[at:a]))
+            out.append(f"<mark>{_e(self.text[a:b])}</mark>")
+            at = b
+        out.append(_e(self.text[at:end]))
+        prefix = "…" if start else ""
+        suffix = "…" if end < len(self.text) else ""
+        return f"<pre>{prefix}{''.join(out)}{suffix}</pre>"
+
+
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value))
