@@ -32,32 +32,62 @@ class RowTemplate:
     labels: tuple[str, ...]  # label keys
 
 
+class LabelSet(dict):
+    """Options (key → label keys) that remember their best match for each printed label:
+    a report repeats the same labels, and a batch repeats the same reports' labels."""
+
+    def __init__(self, options: dict[str, tuple[str, ...]]) -> None:
+        super().__init__(options)
+        self._best: dict[str, Choice | None] = {}
+
+    def best(self, text: str, accept: float = ACCEPT) -> Choice | None:
+        key = label_key(text)
+        if key not in self._best:
+            self._best[key] = best_match(key, self, accept=0.0)
+        found = self._best[key]
+        return found if found is not None and found.score >= accept else None
+
+
 class Templates:
     """The table templates of patterns/tables.yaml, with every label precomputed as a key."""
 
     def __init__(self, tables: TablePatterns) -> None:
         self.tables = tables
         active = tables.active
-        self.active_items = {k: tuple(v.keys) for k, v in active.items.items()}
-        self.active_fields = {k: tuple(v.keys) for k, v in active.fields.items()}
+        self.active_items = LabelSet({k: tuple(v.keys) for k, v in active.items.items()})
+        self.active_fields = LabelSet({k: tuple(v.keys) for k, v in active.fields.items()})
         self.active_field_specs = active.fields
-        self.active_blocks = {k: tuple(v.keys) for k, v in active.blocks.items()}
+        self.active_blocks = LabelSet({k: tuple(v.keys) for k, v in active.blocks.items()})
         self.active_formats = active.formats
         apps = tables.applications
         self.app_rows = [
             RowTemplate(r.key, r.group, tuple(r.formats) if r.formats else None, tuple(r.keys))
             for r in apps.rows
         ]
-        self.app_columns = {c.key: tuple(c.keys) for c in apps.columns}
+        self.app_columns = LabelSet({c.key: tuple(c.keys) for c in apps.columns})
         self.app_column_order = [c.key for c in apps.columns]
         self.app_column_groups = tuple(label_key(x) for x in apps.column_groups)
         self.app_groups = {k: tuple(v.keys) for k, v in apps.groups.items()}
         review = tables.review_litigation
-        self.review_blocks = {b.key: tuple(b.keys) for b in review.blocks}
+        self.review_blocks = LabelSet({b.key: tuple(b.keys) for b in review.blocks})
         self.review_block_order = [b.key for b in review.blocks]
         self.review_block_groups = tuple(label_key(x) for x in review.block_groups)
-        self.review_fields = {f.key: tuple(f.keys) for f in review.fields}
+        self.review_fields = LabelSet({f.key: tuple(f.keys) for f in review.fields})
         self.review_field_order = [f.key for f in review.fields]
+        # What each standard table's grid may contain, for telling the tables apart.
+        self.table_labels = {
+            "active": LabelSet({**{f"i.{k}": v for k, v in self.active_items.items()},
+                                **{f"b.{k}": v for k, v in self.active_blocks.items()},
+                                **{f"f.{k}": v for k, v in self.active_fields.items()}}),
+            "applications": LabelSet({**{f"r.{r.key}": r.labels for r in self.app_rows},
+                                      **{f"c.{k}": v for k, v in self.app_columns.items()
+                                         if k != "total"}}),
+            "review_litigation": LabelSet({**{f"b.{k}": v for k, v in self.review_blocks.items()},
+                                           **{f"f.{k}": v for k, v in self.review_fields.items()
+                                              if k != "total"}}),
+        }
+        self.row_labels = LabelSet({**{r.key: r.labels for r in self.app_rows},
+                                    **{f"i.{k}": v for k, v in self.active_items.items()}})
 
     def rows_for(self, fmt: str) -> list[RowTemplate]:
         return [r for r in self.app_rows if r.formats is None or fmt in r.formats]

@@ -31,6 +31,7 @@ class Parsed:
     note: str | None = None
 
 
+_SEPARATORS = regex.compile(r"[,'\u00a0\u2009 ]")
 _PARENTHETICAL = regex.compile(r"[(（][^()（）]*[)）]")
 _NUMBER = regex.compile(
     r"^(?P<sign>[+\-−－]?)\s*(?P<digits>\d{1,3}(?:(?P<sep>[,'\u00a0\u2009 ])\d{3})(?:(?P=sep)\d{3})*|\d+)"
@@ -55,6 +56,7 @@ def _rules(extra_dirs: tuple[str, ...] = ()) -> _Rules:
     return _Rules(load_patterns(extra_dirs).numbers)
 
 
+@lru_cache(maxsize=65536)
 def parse_number(raw: str, kind: Kind = "count", unit: str | None = None,
                  patterns_dirs: tuple[str, ...] = ()) -> Parsed:
     """Parse one printed cell. For an amount, `unit` (元, 万元) is the unit to convert a unit
@@ -73,7 +75,7 @@ def parse_number(raw: str, kind: Kind = "count", unit: str | None = None,
     match = _NUMBER.match(text.replace("−", "-"))
     if not match:
         return Parsed(None, "unreadable", confidence=0.0, note=f"not a number: {raw!r}")
-    digits = regex.sub(r"[,'\u00a0\u2009 ]", "", match["digits"])
+    digits = _SEPARATORS.sub("", match["digits"])
     sign = "-" if match["sign"] in ("-", "−", "－") else ""
     printed_unit = match["unit"] or None
     if printed_unit and printed_unit not in rules.count_units | rules.amount_units.keys():

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..document import Document, SourceKind
 from ..errors import EmptyInput, InputNotFound, UnsupportedInput
 from .encoding import decode_bytes, looks_like_text
+from .script import convert_traditional
 
 __all__ = ["load", "sniff"]
 
@@ -52,19 +53,21 @@ def load(path: str | Path, *, ocr: str = "auto") -> Document:
     if kind == "pdf":
         from .pdf import load_pdf
 
-        return load_pdf(source, data, sha256, ocr=ocr)
-    if kind == "docx":
+        document = load_pdf(source, data, sha256, ocr=ocr)
+    elif kind == "docx":
         from .docx import load_docx
 
-        return load_docx(source, data, sha256)
-    text, warnings = decode_bytes(data, markup=kind == "html")
-    if kind == "html":
-        from .html import load_html
-
-        document = load_html(source, text, sha256)
+        document = load_docx(source, data, sha256)
     else:
-        from .text import load_text
+        text, warnings = decode_bytes(data, markup=kind == "html")
+        if kind == "html":
+            from .html import load_html
 
-        document = load_text(source, text, sha256)
-    document.warnings[:0] = warnings
+            document = load_html(source, text, sha256)
+        else:
+            from .text import load_text
+
+            document = load_text(source, text, sha256)
+        document.warnings[:0] = warnings
+    convert_traditional(document)
     return document

@@ -13,7 +13,8 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 # GB2312 and GBK pages are decoded as GB18030, their superset, so no character is lost.
-_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030"}
+_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030",
+            "big5hkscs": "big5", "cp950": "big5"}
 
 
 def looks_like_text(head: bytes) -> bool:
@@ -48,17 +49,30 @@ def decode_bytes(data: bytes, *, markup: bool) -> tuple[str, list[str]]:
             declared = found.group(1).decode("ascii").lower()
             declared = _ALIASES.get(declared, declared)
     # Valid UTF-8 is a strong signal (GBK text almost never is), stronger than a stale meta tag.
-    candidates = [c for c in ("utf-8", declared, "gb18030") if c]
-    for encoding in dict.fromkeys(candidates):
+    for encoding in dict.fromkeys(c for c in ("utf-8", declared) if c):
         try:
             return data.decode(encoding), []
         except (UnicodeDecodeError, LookupError):
             continue
+    # GB18030 and Big5 both decode most Chinese byte streams; let the statistics choose.
+    decodable = [e for e in ("gb18030", "big5") if _decodes(data, e)]
+    if len(decodable) == 1:
+        return data.decode(decodable[0]), []
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    best = from_bytes(data, cp_isolation=decodable or None).best()
     if best is not None:
-        return str(best), [f"text encoding guessed as {best.encoding}"]
+        encoding = "gb18030" if best.encoding in _ALIASES or best.encoding == "gb18030" else best.encoding
+        return data.decode(encoding, errors="replace"), (
+            [] if decodable else [f"text encoding guessed as {encoding}"])
     return data.decode("gb18030", errors="replace"), [
         "text encoding not recognised; undecodable bytes replaced"
     ]
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+        return True
+    except UnicodeDecodeError:
+        return False

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import regex
 
 from ..document import Cell, Grid, TextLine
-from ..labels import Templates, best_match
+from ..labels import Templates
 from ..numbers import is_value_text
 from ..segment import Segmentation
 from ..textnorm import label_key, leading_numbering, compact
@@ -84,20 +84,11 @@ class LocatedTable:
 def classify_grid(grid: Grid, tpl: Templates) -> dict[str, int]:
     """How many distinct labels of each standard table the grid contains."""
     hits: dict[str, set[str]] = {name: set() for name in TABLES}
-    options = {
-        "active": {**{f"i.{k}": v for k, v in tpl.active_items.items()},
-                   **{f"b.{k}": v for k, v in tpl.active_blocks.items()},
-                   **{f"f.{k}": v for k, v in tpl.active_fields.items()}},
-        "applications": {**{f"r.{r.key}": r.labels for r in tpl.app_rows},
-                         **{f"c.{k}": v for k, v in tpl.app_columns.items() if k != "total"}},
-        "review_litigation": {**{f"b.{k}": v for k, v in tpl.review_blocks.items()},
-                              **{f"f.{k}": v for k, v in tpl.review_fields.items() if k != "total"}},
-    }
     for cell in grid.cells:
         if not cell.text.strip() or is_value_text(cell.text):
             continue
         for name in TABLES:
-            choice = best_match(cell.text, options[name], accept=0.85)
+            choice = tpl.table_labels[name].best(cell.text, accept=0.85)
             if choice:
                 hits[name].add(choice.key)
     return {name: len(keys) for name, keys in hits.items()}
@@ -198,13 +189,7 @@ def section_text(seg: Segmentation, number: int, min_line: int = 0) -> TextRegio
 
 def _known_label(tpl: Templates):
     """A predicate: is this text, on its own, a complete row label of some table?"""
-    options = {**{r.key: r.labels for r in tpl.app_rows},
-               **{f"i.{k}": v for k, v in tpl.active_items.items()}}
-
-    def known(text: str) -> bool:
-        return best_match(text, options, accept=0.9) is not None
-
-    return known
+    return lambda text: tpl.row_labels.best(text, accept=0.9) is not None
 
 
 def _has_values(grid: Grid) -> bool:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import regex
 
 from ..document import Cell
-from ..labels import ACCEPT, STRONG, Templates, align_rows, best_match
-from ..numbers import Kind
+from ..labels import STRONG, Templates, align_rows
+from ..numbers import Kind, parse_number
 from ..textnorm import label_key, nfkc
 from .locate import LocatedTable, RowRecord
 
@@ -54,6 +54,10 @@ class TableReading:
         return round(sum(c.confidence for c in self.cells) / len(self.cells), 3)
 
 
+def _any_number(cells: list[Cell]) -> bool:
+    return any(parse_number(c.text, "amount").value is not None for c in cells)
+
+
 def _trim(values: list[Cell], n: int) -> list[Cell]:
     """Drop blank cells at the ends (left first: empty label cells sit there) down to `n`."""
     values = list(values)
@@ -77,7 +81,7 @@ def _header_columns(rows: list[RowRecord], tpl: Templates) -> tuple[dict[int, st
         for cell in row.labels + [c for c in row.values if c.text.strip()]:
             if label_key(cell.text) in tpl.app_column_groups:
                 continue
-            choice = best_match(cell.text, tpl.app_columns, accept=0.85)
+            choice = tpl.app_columns.best(cell.text, accept=0.85)
             if choice:
                 found.append(choice.key)
                 if cell.colspan == 1:
@@ -99,7 +103,8 @@ def read_applications(table: LocatedTable, tpl: Templates) -> TableReading:
     inferred_columns = False
     last_map: tuple[dict[int, str], list[str] | None] = ({}, None)
     for row in table.rows:
-        if not row.has_values:
+        if not row.has_values or (not row.leaf and not _any_number(row.values)):
+            # Without a label, a row of dashes is a placeholder, not data.
             placed.append(None)
             continue
         by_col, order = maps.get(id(row.grid), ({}, None))
@@ -121,7 +126,7 @@ def read_applications(table: LocatedTable, tpl: Templates) -> TableReading:
             values = _trim(row.values, n)
             if len(values) == n:
                 assignment = list(zip(order or columns, values))
-                if not order and not by_col:
+                if not order and len(set(by_col.values())) < n - 1:
                     inferred_columns = True
         placed.append(assignment)
     usable = [p is not None and len(p) == n for p in placed]
@@ -187,7 +192,7 @@ def read_active(table: LocatedTable, tpl: Templates) -> TableReading:
     detached: list[_Detached] = []
     for row in table.rows:
         texts = [c.text for c in row.labels]
-        if any(best_match(t, tpl.active_blocks, accept=0.85) for t in texts):
+        if any(tpl.active_blocks.best(t, accept=0.85) for t in texts):
             header = None  # a new article block: its own header follows
         if not row.has_values:
             fields = _header_fields(texts, tpl)
@@ -199,7 +204,7 @@ def read_active(table: LocatedTable, tpl: Templates) -> TableReading:
         if not row.leaf:
             detached += [_Detached(c) for c in row.values if c.text.strip()]
             continue
-        item = best_match(row.leaf, tpl.active_items, accept=0.75)
+        item = tpl.active_items.best(row.leaf, accept=0.75)
         if item is None:
             # A header whose cells read as numbers ("2020") is still a header.
             fields = _header_fields(texts + [v.text for v in row.values], tpl)
@@ -214,8 +219,13 @@ def read_active(table: LocatedTable, tpl: Templates) -> TableReading:
     for item, row, header in items:
         layout = next((lay for lay in layouts if item in lay.items), None)
         default_fields = [(f, None) for f in layout.fields] if layout else []
-        fields = header if header and len({f for f, _ in header}) == len(header) else default_fields
-        values = _trim(row.values, len(fields)) if fields else row.values
+        values = row.values
+        if header and len({f for f, _ in header}) < len(header):
+            # A merged header cell repeated by a converter ("处理决定数量 | 处理决定数量 | …"):
+            # its row cells repeat too; one value per distinct column.
+            header, values = _collapse_repeats(header, _trim(values, len(header)))
+        fields = header if header else default_fields
+        values = _trim(values, len(fields)) if fields else values
         if len(values) != len(fields) and default_fields and len(values) == len(default_fields):
             fields = default_fields
         placed: list[tuple[tuple[str, str | None], Cell, float, str | None]]
@@ -247,6 +257,21 @@ def read_active(table: LocatedTable, tpl: Templates) -> TableReading:
     return reading
 
 
+def _collapse_repeats(header, values: list[Cell]):
+    """Merge runs of a repeated header column, if the row's cells in the run agree."""
+    if len(values) != len(header):
+        return header, values
+    fields, cells = [], []
+    for field, cell in zip(header, values):
+        if fields and fields[-1] == field:
+            if cell.text.strip() != cells[-1].text.strip():
+                return header, values  # not a repetition: leave it to the count check
+            continue
+        fields.append(field)
+        cells.append(cell)
+    return fields, cells
+
+
 def _header_fields(texts: list[str], tpl: Templates) -> list[tuple[str, str | None]]:
     """Table-2 columns named by header cells (the stub word 信息内容 removed), in order."""
     fields = []
@@ -254,7 +279,7 @@ def _header_fields(texts: list[str], tpl: Templates) -> list[tuple[str, str | No
         core = _without_unit(text)
         for stub in tpl.tables.active.stub_labels:
             core = core.replace(stub, "")
-        choice = best_match(core, tpl.active_fields, accept=0.8)
+        choice = tpl.active_fields.best(core, accept=0.8)
         if choice:
             fields.append((choice.key, _unit_in(text)))
     return fields
@@ -335,12 +360,12 @@ def read_review(table: LocatedTable, tpl: Templates) -> TableReading:
     for row in table.rows:
         if not row.has_values:
             for cell in row.labels:
-                hit = best_match(cell.text, tpl.review_blocks, accept=0.8)
+                hit = tpl.review_blocks.best(cell.text, accept=0.8)
                 if hit and hit.key not in block_order:
                     block_order.append(hit.key)
                 if hit:
                     current = hit.key
-            names = [best_match(c.text, tpl.review_fields, accept=0.85) for c in row.labels]
+            names = [tpl.review_fields.best(c.text, accept=0.85) for c in row.labels]
             names = [c.key for c in names if c]
             if len(names) >= k and not field_order:
                 field_order = names[:k]
@@ -356,7 +381,7 @@ def read_review(table: LocatedTable, tpl: Templates) -> TableReading:
             continue
         order = block_order if len(block_order) == len(blocks) else blocks
         field_names = field_order if sorted(field_order) == sorted(fields) else fields
-        label = best_match(row.leaf, tpl.review_blocks, accept=0.8) if row.leaf else None
+        label = tpl.review_blocks.best(row.leaf, accept=0.8) if row.leaf else None
         if len(values) == k * len(blocks):
             targets = order
         else:

@@ -1,0 +1,112 @@
+"""Hard inputs: run-together digits, converted markdown, OCR'd text, traditional script,
+legacy encodings."""
+
+import opencc
+import pytest
+
+from extractor import extract
+
+from .conftest import CORPUS, differences, truth
+
+
+@pytest.mark.parametrize("name", ["pingtan_2023_page.txt", "pingtan_2024_page.txt",
+                                  "shanghai_gov_office_2025_source.md",
+                                  "shuyang_county_2025_ocr.txt"])
+def test_every_truth_cell_exact(name):
+    stem = name.rsplit(".", 1)[0]
+    report = extract(CORPUS / name)
+    diff = differences(report, truth(stem))
+    assert diff["wrong"] == {}
+    assert report.meta.format == truth(stem)["format"]
+
+
+def warnings_of(report, code):
+    return [w for w in report.warnings if w.code == code]
+
+
+def test_run_together_rows_split_by_the_arithmetic_with_ambiguity_reported():
+    report = extract(CORPUS / "pingtan_2023_page.txt")
+    ambiguous = {tuple(w.keys)[0].rsplit(".", 1)[0]: w.message
+                 for w in warnings_of(report, "ambiguous_digits")}
+    assert set(ambiguous) == {"applications.granted", "applications.partially_granted",
+                              "active.normative_documents"}
+    granted = ambiguous["applications.granted"]
+    assert "'220000022' splits 2 ways" in granted
+    assert "2 20 0 0 0 0 22" in granted and "22 0 0 0 0 0 22" in granted
+    assert "settled by the column identities: 22 0 0 0 0 0 22" in granted
+    assert "'77132470' splits 21 ways" in ambiguous["active.normative_documents"]
+    # Settled by identities: high but not full confidence; a table-2 guess stays low.
+    assert report.get("applications.granted.natural_person").confidence == 0.9
+    assert report.get("applications.new_received.total").confidence == 0.95
+    assert report.get("active.normative_documents.in_force").confidence < 0.9
+    # Each recovered cell points at its own digits in the page text.
+    text = (CORPUS / "pingtan_2023_page.txt").read_text(encoding="utf-8")
+    for key in ("applications.new_received.natural_person", "review_litigation.review.total",
+                "active.fees.amount_10k_yuan"):
+        v = report.get(key)
+        assert text[v.span[0]:v.span[1]] == v.raw
+    assert report.get("active.fees.amount_10k_yuan").raw == "5949.088667"
+
+
+def test_table_four_run_of_fifteen():
+    report = extract(CORPUS / "pingtan_2024_page.txt")
+    values = [report.value(f"review_litigation.{b}.{f}")
+              for b in ("review", "litigation_direct", "litigation_after_review")
+              for f in ("upheld", "corrected", "other", "pending", "total")]
+    assert values == [2, 1, 3, 1, 7, 0, 0, 0, 0, 0, 13, 2, 4, 0, 19]
+    assert not warnings_of(report, "ambiguous_digits")[1:]  # only table 2 is ambiguous
+
+
+def test_converter_damage_is_reported_as_inferred():
+    report = extract(CORPUS / "shanghai_gov_office_2025_source.md")
+    inferred = warnings_of(report, "cells_inferred")
+    assert len(inferred) == 2
+    assert "55（含自然失效 29 件） placed in repealed" in inferred[1].message
+    assert {w.keys[0] for w in warnings_of(report, "row_inferred")} == {
+        "applications.partially_granted.natural_person",
+        "applications.not_processed.reconfirmation.natural_person"}
+    assert report.get("applications.partially_granted.total").confidence < 0.9
+    assert report.get("active.normative_documents.repealed").confidence < 0.9
+
+
+def test_ocr_markdown_renamed_columns_read_by_position():
+    report = extract(CORPUS / "shuyang_county_2025_ocr.txt")
+    assert warnings_of(report, "columns_inferred")
+    assert report.get("applications.new_received.natural_person").confidence < 0.9
+    assert report.meta.agency == "沐阳县人民政府"  # printed (mis-OCR'd) as it is
+
+
+def test_traditional_script_is_matched_values_unchanged(tmp_path):
+    source = (CORPUS / "seed_shanghai_2020.txt").read_text(encoding="utf-8")
+    traditional = opencc.OpenCC("s2t").convert(source)
+    assert traditional != source
+    utf8 = tmp_path / "traditional.txt"
+    utf8.write_text(traditional, encoding="utf-8")
+    big5 = tmp_path / "traditional_big5.txt"
+    big5.write_bytes(traditional.encode("big5", errors="replace"))
+    expected = extract(CORPUS / "seed_shanghai_2020.txt").as_dict()
+    for path in (utf8, big5):
+        report = extract(path)
+        assert report.as_dict() == expected
+        assert any("traditional script" in w.message for w in report.warnings)
+
+
+def test_gbk_text_dump(tmp_path):
+    source = (CORPUS / "pingtan_2023_page.txt").read_text(encoding="utf-8")
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes(source.encode("gbk"))
+    assert extract(gbk).as_dict() == extract(CORPUS / "pingtan_2023_page.txt").as_dict()
+
+
+def test_markdown_with_repeated_merged_cells(tmp_path):
+    md = tmp_path / "merged.md"
+    md.write_text("""# 某县2023年政府信息公开工作年度报告
+## 二、主动公开政府信息情况
+| 第二十条第（五）项 | 第二十条第（五）项 | 第二十条第（五）项 |
+|---|---|---|
+| 信息内容 | 本年处理决定数量 | 本年处理决定数量 |
+| 行政许可 | 1,204 | 1,204 |
+## 三、收到和处理政府信息公开申请情况
+""", encoding="utf-8")
+    report = extract(md)
+    assert report.value("active.licensing.decisions") == 1204
