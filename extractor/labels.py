@@ -86,8 +86,14 @@ class Templates:
                                            **{f"f.{k}": v for k, v in self.review_fields.items()
                                               if k != "total"}}),
         }
-        self.row_labels = LabelSet({**{r.key: r.labels for r in self.app_rows},
-                                    **{f"i.{k}": v for k, v in self.active_items.items()}})
+        # Every label a table prints, to tell a complete label from a fragment cut by a page.
+        self.any_label = LabelSet({
+            **{f"{name}.{k}": v for name, labels in self.table_labels.items()
+               for k, v in labels.items()},
+            **{f"g.{k}": v for k, v in self.app_groups.items()},
+            "c.total": self.app_columns["total"],
+            "stub": tuple(label_key(x) for x in active.stub_labels),
+        })
 
     def rows_for(self, fmt: str) -> list[RowTemplate]:
         return [r for r in self.app_rows if r.formats is None or fmt in r.formats]

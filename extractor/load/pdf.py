@@ -65,9 +65,9 @@ def load_pdf(path: Path, data: bytes, sha256: str, *, ocr: str = "auto") -> Docu
 
 def _read_page(page, number: int, words) -> Page:
     segments = Segments()
-    if sum(1 for w in words if w[4].replace(",", "").replace(".", "").isdigit()) >= 2:
-        for path in page.get_drawings():
-            _add_path(segments, path)
+    # Every page: a table's last row may sit alone at the top of the next page.
+    for path in page.get_drawings():
+        _add_path(segments, path)
     positioned = [Word(text=w[4], bbox=tuple(w[:4]), order=(w[5], w[6], w[7])) for w in words]
     grids, outside = grids_from_rulings(segments, positioned, number, _SETTINGS)
     return Page(number=number, width=page.rect.width, height=page.rect.height,

@@ -188,8 +188,8 @@ def section_text(seg: Segmentation, number: int, min_line: int = 0) -> TextRegio
 
 
 def _known_label(tpl: Templates):
-    """A predicate: is this text, on its own, a complete row label of some table?"""
-    return lambda text: tpl.row_labels.best(text, accept=0.9) is not None
+    """A predicate: is this text, on its own, a complete label of some table?"""
+    return lambda text: tpl.any_label.best(text, accept=0.9) is not None
 
 
 def _has_values(grid: Grid) -> bool:
@@ -273,10 +273,8 @@ def grid_rows(grid: Grid) -> list[RowRecord]:
                             if c.text.strip() and is_value_text(c.text)), len(cells))
         label_positions = [i for i in range(first_value) if cells[i].text.strip()]
         labels = [cells[i] for i in label_positions]
-        if first_value == len(cells):
-            values = []
-        else:
-            values = cells[label_positions[-1] + 1:] if label_positions else cells
+        # A row of blank cells after its label is a row printed blank, not a header.
+        values = cells[label_positions[-1] + 1:] if label_positions else cells
         context = [c for c in inherited if c.text.strip() and not is_value_text(c.text)]
         records.append(RowRecord(labels=sorted(context + labels, key=lambda c: c.col),
                                  values=values, grid=grid, row=r, own=labels))
@@ -326,7 +324,9 @@ def _join(first: Grid, second: Grid, known_label) -> Grid:
         if (upper is None or upper.colspan != cell.colspan or not cell.text.strip()
                 or is_value_text(cell.text) or is_value_text(upper.text) or not upper.text.strip()):
             continue
-        if _starts_new_label(cell.text) or known_label(cell.text):
+        # A continuation is a fragment below a fragment ("（四）无" / "法提供"): a complete
+        # label on either side ("行政许可" above "信息内容") is a row of its own.
+        if _starts_new_label(cell.text) or known_label(cell.text) or known_label(upper.text):
             continue
         upper.pieces = (*(upper.pieces or (upper.text,)), cell.text)
         upper.text = upper.text + cell.text

@@ -91,6 +91,17 @@ def _header_columns(rows: list[RowRecord], tpl: Templates) -> tuple[dict[int, st
     return by_col, order
 
 
+def _complete_columns(by_col: dict[int, str], rows: list[RowRecord], columns: list[str]) -> dict[int, str]:
+    """A header that names all applicant columns but one (its 总计 cell printed on the page
+    before): the one value column left unnamed is the missing one."""
+    missing = [c for c in columns if c not in by_col.values()]
+    if len(missing) != 1 or len(by_col) != len(columns) - 1:
+        return by_col
+    value_cols = {c.col for r in rows if r.has_values for c in r.values if c.colspan == 1}
+    unnamed = sorted(value_cols - set(by_col))
+    return {**by_col, unnamed[0]: missing[0]} if len(unnamed) == 1 else by_col
+
+
 def read_applications(table: LocatedTable, tpl: Templates) -> TableReading:
     reading = TableReading("applications")
     columns = tpl.app_column_order
@@ -98,13 +109,15 @@ def read_applications(table: LocatedTable, tpl: Templates) -> TableReading:
     # Column map per grid (a table split into blocks may have a header per block).
     maps: dict[int, tuple[dict[int, str], list[str] | None]] = {}
     for grid in table.grids:
-        maps[id(grid)] = _header_columns([r for r in table.rows if r.grid is grid], tpl)
+        rows = [r for r in table.rows if r.grid is grid]
+        by_col, order = _header_columns(rows, tpl)
+        maps[id(grid)] = (_complete_columns(by_col, rows, columns), order)
     placed: list[list[tuple[str, Cell] | None] | None] = []
     inferred_columns = False
     last_map: tuple[dict[int, str], list[str] | None] = ({}, None)
     for row in table.rows:
-        if not row.has_values or (not row.leaf and not _any_number(row.values)):
-            # Without a label, a row of dashes is a placeholder, not data.
+        if not row.values or (not row.leaf and not _any_number(row.values)):
+            # Without a label, a row of blanks or dashes is a placeholder, not data.
             placed.append(None)
             continue
         by_col, order = maps.get(id(row.grid), ({}, None))
@@ -194,7 +207,7 @@ def read_active(table: LocatedTable, tpl: Templates) -> TableReading:
         texts = [c.text for c in row.labels]
         if any(tpl.active_blocks.best(t, accept=0.85) for t in texts):
             header = None  # a new article block: its own header follows
-        if not row.has_values:
+        if not row.values:
             fields = _header_fields(texts, tpl)
             if fields:
                 header = fields
@@ -358,7 +371,7 @@ def read_review(table: LocatedTable, tpl: Templates) -> TableReading:
     filled: list[str] = []
     reading.rows_expected = len(blocks)
     for row in table.rows:
-        if not row.has_values:
+        if not row.has_values and not (row.values and len(row.values) in (k, k * len(blocks))):
             for cell in row.labels:
                 hit = tpl.review_blocks.best(cell.text, accept=0.8)
                 if hit and hit.key not in block_order:
