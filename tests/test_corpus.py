@@ -71,3 +71,12 @@ def test_to_frame_is_tidy():
     assert len(frame) == 198
     row = frame.set_index("key").loc["applications.new_received.total"]
     assert (row["value"], row["raw"], row["table"]) == (29130, "29130", "applications")
+
+
+def test_filled_official_template_reads_back_exactly():
+    """The blank 2021 template filled with the Huai'an values (fixtures/fill_template.py)."""
+    report = extract(CORPUS.parent / "huaian_city_2024_filled.docx")
+    assert differences(report, truth("huaian_city_2024")) == {"wrong": {}, "extra": {}}
+    assert report.meta.kind == "docx" and report.meta.format == "2021"
+    # Merged cells come back as spans and their values once.
+    assert report.get("active.licensing.decisions").raw == "447228"
