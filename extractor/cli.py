@@ -201,6 +201,73 @@ def _render_findings(results, console) -> None:
         console.print(table)
 
 
+class EvalFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command(name="eval")
+def evaluate_command(
+    files: Annotated[list[Path], typer.Argument(help="Documents (or directories) with truth files.")],
+    truth: Annotated[Path, typer.Option("--truth", help="Directory of truth files (<stem>.json).")],
+    fmt: Annotated[EvalFormat, typer.Option("--format", "-f")] = EvalFormat.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None,
+    patterns: PatternsOption = None,
+) -> None:
+    """Score extraction (exact cells, missing, wrong, extra) and audit (findings against the
+    truth's inconsistencies) on documents with known answers."""
+    from rich.console import Console
+
+    from .evaluate import evaluate
+    from .pipeline import extract as run
+    from .schema import dumps
+
+    if not truth.is_dir():
+        _fail(f"{truth}: not a directory of truth files")
+        raise typer.Exit(EXIT_INPUT)
+    dirs = tuple(str(p) for p in patterns or ())
+    documents = [p for p in _expand(files) if p.parent.resolve() != truth.resolve()]
+    result = evaluate(documents, truth, lambda path: run(path, patterns_dirs=dirs))
+    out = _writer(output)
+    if fmt == EvalFormat.json:
+        out.write(dumps(result.model_dump(mode="python")) + "\n")
+    else:
+        _render_evaluation(result, Console(file=out))
+    if output is not None:
+        out.close()
+    if any(d.error for d in result.documents):
+        raise typer.Exit(EXIT_INPUT)
+
+
+def _render_evaluation(result, console) -> None:
+    from rich.table import Table
+
+    table = Table(title="extraction and audit against truth", title_justify="left")
+    for column in ("document", "exact", "missing", "wrong", "extra", "findings", "unexpected errors"):
+        table.add_column(column)
+    for d in result.documents:
+        if d.error:
+            table.add_row(d.file, f"[red]{d.error}[/red]", "", "", "", "", "")
+            continue
+        colour = "green" if d.exact == d.cells else "yellow"
+        table.add_row(d.file, f"[{colour}]{d.exact}/{d.cells}[/]", str(len(d.missing)),
+                      str(len(d.wrong)), str(len(d.extra)),
+                      f"{d.findings_matched}/{d.findings_expected} (found {d.findings_found})",
+                      str(len(d.unexpected_errors)))
+    console.print(table)
+    for d in result.documents:
+        for w in d.wrong[:10]:
+            console.print(f"  {d.file}: {w.key} expected {w.expected} got {w.got}")
+        for key in d.missing[:10]:
+            console.print(f"  {d.file}: {key} missing")
+        for message in d.unexpected_errors + d.missed_findings:
+            console.print(f"  {d.file}: finding {message}")
+    precision = "—" if result.findings_precision is None else f"{result.findings_precision:.1%}"
+    recall = "—" if result.findings_recall is None else f"{result.findings_recall:.1%}"
+    console.print(f"[bold]cells {result.exact}/{result.cells} exact ({result.exact_rate:.2%}); "
+                  f"findings precision {precision}, recall {recall}[/bold]")
+
+
 @app.command()
 def schema(
     output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None,

@@ -1,0 +1,152 @@
+"""eval: score extraction and audit against truth files (the format of fixtures/corpus/truth/).
+
+Per document: how many truth cells come out exactly, which are missing, which are wrong (with
+both values), which keys came out that the truth does not have; and the audit's findings
+against the truth's `published_inconsistencies` (matched by DOMAIN rule number, severity and
+the cells the finding is about), as precision and recall.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .audit import audit_series
+from .audit.model import Finding
+from .errors import InputNotFound, NianbaoError
+from .schema import Report
+
+
+class WrongCell(BaseModel):
+    key: str
+    expected: Any
+    got: Any
+
+
+class DocumentScore(BaseModel):
+    file: str
+    truth: str
+    cells: int = 0
+    exact: int = 0
+    missing: list[str] = Field(default_factory=list)
+    wrong: list[WrongCell] = Field(default_factory=list)
+    extra: list[str] = Field(default_factory=list)
+    findings_expected: int = 0
+    findings_found: int = 0
+    findings_matched: int = 0
+    unexpected_errors: list[str] = Field(default_factory=list)
+    missed_findings: list[str] = Field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def exact_rate(self) -> float:
+        return self.exact / self.cells if self.cells else 0.0
+
+
+class Evaluation(BaseModel):
+    documents: list[DocumentScore]
+    cells: int
+    exact: int
+    exact_rate: float
+    findings_precision: float | None
+    findings_recall: float | None
+
+
+def _canon(value: Any) -> Decimal | str | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value)).normalize()
+    except InvalidOperation:
+        return str(value)
+
+
+def find_truth(document: Path, truth_dir: Path) -> Path:
+    """The truth file of a document: <stem>.json, or one whose `file` names it."""
+    direct = truth_dir / f"{document.stem}.json"
+    if direct.exists():
+        return direct
+    for candidate in sorted(truth_dir.glob("*.json")):
+        try:
+            if json.loads(candidate.read_text(encoding="utf-8")).get("file") == document.name:
+                return candidate
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue
+    raise InputNotFound(f"{document}: no truth file in {truth_dir}")
+
+
+def _signature(rule_number: int | None, severity: str, cells) -> tuple:
+    return (rule_number, severity, frozenset(cells))
+
+
+def _finding_signature(finding: Finding) -> tuple:
+    return _signature(finding.rule_number, finding.severity,
+                      (c.key for c in finding.cells if c.year is None and c.role == "checked"))
+
+
+def _truth_signature(item: dict) -> tuple:
+    number = re.match(r"\s*(\d+)", str(item.get("rule", "")))
+    return _signature(int(number.group(1)) if number else None, item.get("severity", "error"),
+                      item.get("cells", []))
+
+
+def score(report: Report, truth: dict, truth_file: str, findings: list[Finding]) -> DocumentScore:
+    result = DocumentScore(file=report.meta.source, truth=truth_file)
+    got = {v.key: v.value for v in report.values}
+    for key, expected in truth["values"].items():
+        result.cells += 1
+        if key not in got:
+            if expected is None:
+                result.exact += 1  # a printed blank may come out null or absent
+            else:
+                result.missing.append(key)
+        elif _canon(got[key]) == _canon(expected):
+            result.exact += 1
+        else:
+            result.wrong.append(WrongCell(key=key, expected=expected, got=got[key]))
+    result.extra = [k for k, v in got.items() if k not in truth["values"] and v is not None]
+    expected = {_truth_signature(i) for i in truth.get("published_inconsistencies", [])}
+    found = {_finding_signature(f) for f in findings}
+    result.findings_expected = len(expected)
+    result.findings_found = len(found)
+    result.findings_matched = len(expected & found)
+    result.unexpected_errors = [f"{f.rule}: {f.message_en}" for f in findings
+                                if f.severity == "error" and _finding_signature(f) not in expected]
+    result.missed_findings = [str(item.get("rule")) + ": " + str(item.get("detail", ""))[:120]
+                              for item in truth.get("published_inconsistencies", [])
+                              if _truth_signature(item) not in found]
+    return result
+
+
+def evaluate(documents: list[Path], truth_dir: Path, extract_one) -> Evaluation:
+    """Score each document that has a truth file; `extract_one(path) -> Report` (the pipeline
+    or a stand-in). Reports of one body in consecutive years are audited together."""
+    scores: list[DocumentScore] = []
+    extracted: list[tuple[Report, dict, str]] = []
+    for document in documents:
+        try:
+            truth_path = find_truth(document, truth_dir)
+        except InputNotFound:
+            continue  # not a scored document (a template, a stray file)
+        try:
+            truth = json.loads(truth_path.read_text(encoding="utf-8"))
+            extracted.append((extract_one(document), truth, truth_path.name))
+        except NianbaoError as exc:
+            scores.append(DocumentScore(file=document.name, truth=truth_path.name, error=str(exc)))
+    audits = audit_series([report for report, _, _ in extracted])
+    scores += [score(report, truth, name, result.findings)
+               for (report, truth, name), result in zip(extracted, audits)]
+    cells = sum(s.cells for s in scores)
+    exact = sum(s.exact for s in scores)
+    found = sum(s.findings_found for s in scores)
+    expected = sum(s.findings_expected for s in scores)
+    matched = sum(s.findings_matched for s in scores)
+    return Evaluation(
+        documents=scores, cells=cells, exact=exact, exact_rate=exact / cells if cells else 0.0,
+        findings_precision=matched / found if found else None,
+        findings_recall=matched / expected if expected else None)
