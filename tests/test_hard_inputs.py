@@ -110,3 +110,22 @@ def test_markdown_with_repeated_merged_cells(tmp_path):
 """, encoding="utf-8")
     report = extract(md)
     assert report.value("active.licensing.decisions") == 1204
+
+
+def test_pdf_table_without_rulings(tmp_path):
+    """The bundled PDF with every ruling line removed: the tables are read from the text
+    alignment (cells on one visual line) and the arithmetic."""
+    import pymupdf
+
+    document = pymupdf.open(CORPUS / "huaian_city_2024.pdf")
+    for page in document:
+        page.add_redact_annot(page.rect)
+        page.apply_redactions(images=pymupdf.PDF_REDACT_IMAGE_NONE,
+                              graphics=pymupdf.PDF_REDACT_LINE_ART_REMOVE_IF_TOUCHED,
+                              text=pymupdf.PDF_REDACT_TEXT_NONE)
+    unruled = tmp_path / "unruled.pdf"
+    document.save(unruled)
+    assert not pymupdf.open(unruled)[3].get_drawings()
+    report = extract(unruled)
+    assert differences(report, truth("huaian_city_2024")) == {"wrong": {}, "extra": {}}
+    assert {t.strategy for t in report.tables} == {"digit-run"}

@@ -89,20 +89,39 @@ def _add_path(segments: Segments, path: dict) -> None:
             segments.add_rect(r.x0, r.y0, r.x1, r.y1, _SETTINGS, stroked)
 
 
+_CELL_GAP = 6.0  # points: a wider gap between words on one line separates table cells
+
+
 def lines_from_words(words: list[Word], page: int) -> list[TextLine]:
-    """Words grouped into the text lines MuPDF found (block, line), in reading order."""
-    grouped: dict[tuple[int, ...], list[Word]] = {}
-    for w in words:
-        grouped.setdefault(w.order[:2], []).append(w)
-    lines = []
-    for members in grouped.values():
-        members.sort(key=lambda w: w.order)
-        text = join_fragments([w.text for w in members])
+    """Words outside ruled tables grouped into visual lines, left to right.
+
+    Grouping by position rather than by MuPDF's blocks keeps the cells of a table printed
+    without rulings on one line ("行政许可    447228"); a wide gap becomes a space, so later
+    stages can split such a line into a label and its values."""
+    lines: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: ((w.bbox[1] + w.bbox[3]) / 2, w.bbox[0])):
+        middle = (w.bbox[1] + w.bbox[3]) / 2
+        if lines:
+            top = min(x.bbox[1] for x in lines[-1])
+            bottom = max(x.bbox[3] for x in lines[-1])
+            if top <= middle <= bottom:
+                lines[-1].append(w)
+                continue
+        lines.append([w])
+    out = []
+    for members in lines:
+        members.sort(key=lambda w: w.bbox[0])
+        pieces: list[list[str]] = [[members[0].text]]
+        for before, word in zip(members, members[1:]):
+            if word.bbox[0] - before.bbox[2] > _CELL_GAP:
+                pieces.append([])
+            pieces[-1].append(word.text)
+        text = " ".join(join_fragments(piece) for piece in pieces)
         bbox = (min(w.bbox[0] for w in members), min(w.bbox[1] for w in members),
                 max(w.bbox[2] for w in members), max(w.bbox[3] for w in members))
-        lines.append(TextLine(text=text, page=page, bbox=bbox,
-                              confidence=min(w.confidence for w in members)))
-    return lines
+        out.append(TextLine(text=text, page=page, bbox=bbox,
+                            confidence=min(w.confidence for w in members)))
+    return out
 
 
 def order_blocks(grids, lines):

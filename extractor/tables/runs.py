@@ -68,6 +68,7 @@ class Run:
         return self.positions[lo], self.positions[hi - 1] + 1
 
 
+_DIGIT = regex.compile(r"\d")
 _RUN = regex.compile(r"\s*(\d[\d \t\u3000]*(?:\.\d+)?)")
 _NEXT_NUMBERING = regex.compile(r"\s*[.、．](?!\d)")
 
@@ -210,8 +211,8 @@ def read_applications_runs(table: LocatedTable, tpl: Templates) -> TableReading:
     region = table.region
     text = region.text
     apps = tpl.tables.applications
-    fmt = "2021" if _find(text, tuple(next(r for r in apps.rows
-                                             if r.key == "other.overdue_correction").labels), 0) else "2019"
+    overdue = next(r for r in apps.rows if r.key == "other.overdue_correction").labels
+    fmt = "2021" if _find(text, tuple(_opening(label) for label in overdue), 0) else "2019"
     reading.format = fmt
     rows = [r for r in apps.rows if r.formats is None or fmt in r.formats]
     reading.rows_expected = len(rows)
@@ -219,6 +220,9 @@ def read_applications_runs(table: LocatedTable, tpl: Templates) -> TableReading:
     position = 0
     for row in rows:
         hit = _find(text, tuple(row.labels), position)
+        if hit is None:
+            # A label wrapped around its own values: find it by its opening words.
+            hit = _find(text, tuple(_opening(label) for label in row.labels), position)
         if hit:
             found.append((row, hit))
             position = hit[1]
@@ -229,7 +233,13 @@ def read_applications_runs(table: LocatedTable, tpl: Templates) -> TableReading:
     for i, (row, (_, label_end)) in enumerate(found):
         following = found[i + 1] if i + 1 < len(found) else None
         end = following[1][0] if following else len(text)
-        run = run_at(text, label_end, end, numbering=_sub_number(following[0], apps) if following else None)
+        # The digits may come after the rest of a wrapped label ("（二）部分公开（区分处理的，
+        # 只计这一情 447 7 0 0 0 0 454 形，不计其他情形）" in a PDF without rulings).
+        first_digit = _DIGIT.search(text, label_end, end)
+        if first_digit is None:
+            continue
+        run = run_at(text, first_digit.start(), end,
+                     numbering=_sub_number(following[0], apps) if following else None)
         if run is None:
             continue
         splits = sum_splits(run.digits, n, run.breaks)
@@ -259,6 +269,15 @@ def read_applications_runs(table: LocatedTable, tpl: Templates) -> TableReading:
         reading.warn("rows_missing", f"table 3 rows not found: {', '.join(missing)}",
                      [f"applications.{k}" for k in missing])
     return reading
+
+
+_OPENING = 8  # characters: enough to tell any two table-3 labels apart
+
+
+def _opening(label: str) -> str:
+    """The first words of a long label, which a wrapped cell keeps together."""
+    core = nfkc(label)
+    return core[:_OPENING] if len(core) > _OPENING + 2 else core
 
 
 def _sub_number(row, apps) -> int | None:
