@@ -12,7 +12,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from .cli_common import EXIT_FINDINGS, EXIT_INPUT, OcrMode, OcrOption, PatternsOption, fail
+from .commands_bulk import register
 from .errors import NianbaoError
+from .inputs import walk
 
 app = typer.Typer(
     add_completion=False,
@@ -20,8 +23,7 @@ app = typer.Typer(
     help="Extract and audit 政府信息公开工作年度报告 (government information-disclosure annual reports).",
     pretty_exceptions_enable=False,
 )
-
-EXIT_INPUT = 2
+register(app)
 
 
 class ExtractFormat(str, Enum):
@@ -30,47 +32,13 @@ class ExtractFormat(str, Enum):
     csv = "csv"
 
 
-class OcrMode(str, Enum):
-    auto = "auto"
-    never = "never"
-    always = "always"
-
-
-PatternsOption = Annotated[
-    Optional[list[Path]],
-    typer.Option("--patterns", help="A directory of extra pattern files (repeatable)."),
-]
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"nianbao: {message}", err=True)
-
-
-REPORT_SUFFIXES = {".pdf", ".html", ".htm", ".shtml", ".xhtml", ".docx", ".txt", ".text", ".md"}
-
-
-def _expand(paths: list[Path]) -> list[Path]:
-    """Files as given (their content decides how they are read); directories walked for files
-    with a report suffix, sorted, hidden files skipped."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*")
-                            if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES
-                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
-        else:
-            files.append(path)
-    return files
-
-
 def _writer(output: Optional[Path]):
     if output is None:
         return sys.stdout
     try:
         return output.open("w", encoding="utf-8")
     except OSError as exc:
-        _fail(f"{output}: cannot write ({exc.strerror})")
-        raise typer.Exit(EXIT_INPUT) from None
+        raise fail(f"{output}: cannot write ({exc.strerror})") from None
 
 
 @app.command()
@@ -79,7 +47,7 @@ def extract(
     fmt: Annotated[ExtractFormat, typer.Option("--format", "-f", help="Output format.")] = ExtractFormat.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     patterns: PatternsOption = None,
-    ocr: Annotated[OcrMode, typer.Option(help="OCR pages without a usable text layer.")] = OcrMode.auto,
+    ocr: OcrOption = OcrMode.auto,
 ) -> None:
     """Extract the three standard tables of each report into the canonical schema."""
     from rich.console import Console
@@ -92,11 +60,11 @@ def extract(
     failed = False
     first_csv = True
     console = Console(file=out) if fmt == ExtractFormat.table else None
-    for path in _expand(files):
+    for path in walk(files):
         try:
             report = run(path, patterns_dirs=dirs, ocr=ocr.value)
         except NianbaoError as exc:
-            _fail(str(exc))
+            fail(str(exc))
             failed = True
             continue
         if fmt == ExtractFormat.json:
@@ -125,9 +93,6 @@ class FailOn(str, Enum):
     never = "never"
 
 
-EXIT_FINDINGS = 1
-
-
 @app.command()
 def audit(
     files: Annotated[list[Path], typer.Argument(help="Report files or directories; reports of one body in consecutive years are audited together.")],
@@ -136,7 +101,7 @@ def audit(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="A directory of extra rules*.yaml files (repeatable).")] = None,
     patterns: PatternsOption = None,
-    ocr: Annotated[OcrMode, typer.Option(help="OCR pages without a usable text layer.")] = OcrMode.auto,
+    ocr: OcrOption = OcrMode.auto,
 ) -> None:
     """Audit each report's arithmetic and prose against its tables (and across years)."""
     from rich.console import Console
@@ -150,17 +115,16 @@ def audit(
     dirs = tuple(str(p) for p in patterns or ())
     rule_dirs = tuple(str(p) for p in rules or ())
     reports, failed = [], False
-    for path in _expand(files):
+    for path in walk(files):
         try:
             reports.append(run(path, patterns_dirs=dirs, ocr=ocr.value))
         except NianbaoError as exc:
-            _fail(str(exc))
+            fail(str(exc))
             failed = True
     try:
         results = audit_series(reports, rules_dirs=rule_dirs, patterns_dirs=dirs)
     except PatternsError as exc:
-        _fail(str(exc))
-        raise typer.Exit(EXIT_INPUT) from None
+        raise fail(str(exc)) from None
     out = _writer(output)
     if fmt == AuditFormat.json:
         for result in results:
@@ -223,10 +187,9 @@ def evaluate_command(
     from .schema import dumps
 
     if not truth.is_dir():
-        _fail(f"{truth}: not a directory of truth files")
-        raise typer.Exit(EXIT_INPUT)
+        raise fail(f"{truth}: not a directory of truth files")
     dirs = tuple(str(p) for p in patterns or ())
-    documents = [p for p in _expand(files) if p.parent.resolve() != truth.resolve()]
+    documents = [p for p in walk(files) if p.parent.resolve() != truth.resolve()]
     result = evaluate(documents, truth, lambda path: run(path, patterns_dirs=dirs))
     out = _writer(output)
     if fmt == EvalFormat.json:

@@ -35,6 +35,7 @@ class _Rules:
     years: tuple
     suffix: object
     prefix: object
+    exclude: object
 
 
 @lru_cache(maxsize=8)
@@ -46,6 +47,7 @@ def _rules(extra_dirs: tuple[str, ...]) -> _Rules:
         years=tuple(regex.compile(p) for p in data.get("year_patterns", [])),
         suffix=regex.compile(data.get("title_suffix", r"$^")),
         prefix=regex.compile(data.get("title_prefix", r"$^"), regex.I),
+        exclude=regex.compile(data.get("title_exclude", r"$^")),
     )
 
 
@@ -58,7 +60,7 @@ def report_meta(document: Document, seg: Segmentation,
     title = _title_from_lines(lines, rules)
     if title is None and document.title:
         candidate = compact(document.title)
-        if any(m.search(candidate) for m in rules.markers):
+        if not rules.exclude.search(candidate) and any(m.search(candidate) for m in rules.markers):
             title = candidate
     if title:
         title = rules.suffix.sub("", rules.prefix.sub("", title)) or title
@@ -85,7 +87,7 @@ def _title_from_lines(lines: list[str], rules: _Rules) -> str | None:
     ("淮安市人民政府" / "2024 年政府信息公开工作年度报告") and with a continuation below."""
     texts = [compact(line) for line in lines]
     for i, text in enumerate(texts):
-        if not any(m.search(text) for m in rules.markers):
+        if rules.exclude.search(text) or not any(m.search(text) for m in rules.markers):
             continue
         previous = texts[i - 1] if i > 0 else ""
         if (previous and not any(p.search(text) for p in rules.titles) and len(previous) <= 40

@@ -44,10 +44,10 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
             table.region = table_text(seg, name)
         readings[name] = _read(table, tpl, overview.text if overview else "")
     values, warnings = _normalize(readings, patterns_dirs)
+    if document.damaged and not values:
+        raise DamagedInput(f"{document.path}: the file is damaged or truncated; "
+                           "no table could be read")
     if not seg.sections and not values:
-        if document.damaged:
-            raise DamagedInput(f"{document.path}: the file is damaged or truncated; "
-                               "no report content could be read")
         raise NotAReport(f"{document.path}: does not look like a 政府信息公开工作年度报告 "
                          "(no section headings and no standard table found)")
     warnings = [Warning(code="document", message=m) for m in document.warnings] + warnings

@@ -20,7 +20,8 @@ from .rules import Rule
 
 
 @lru_cache(maxsize=8)
-def _claim_specs(patterns_dirs: tuple[str, ...]) -> dict:
+def claim_specs(patterns_dirs: tuple[str, ...]) -> dict:
+    """patterns/claims.yaml as lookups: claim id → table expressions, share bases, subjects."""
     data = load_patterns(patterns_dirs).extra.get("claims", {})
     return {
         "values": {c["id"]: c["values"] for c in data.get("claims", [])},
@@ -30,7 +31,7 @@ def _claim_specs(patterns_dirs: tuple[str, ...]) -> dict:
 
 
 def subjects(patterns_dirs: tuple[str, ...] = ()) -> dict[str, list[str]]:
-    return _claim_specs(patterns_dirs)["subjects"]
+    return claim_specs(patterns_dirs)["subjects"]
 
 
 def percent_matches(numerator: Decimal, denominator: Decimal, printed: Decimal,
@@ -47,7 +48,7 @@ def percent_matches(numerator: Decimal, denominator: Decimal, printed: Decimal,
     return False, "", rounded
 
 
-def _alternatives(claim: Claim, specs: dict) -> list[list[str]]:
+def claim_alternatives(claim: Claim, specs: dict) -> list[list[str]]:
     if claim.id.startswith("active."):
         return [[claim.id]]
     if claim.id.startswith("item."):
@@ -64,7 +65,7 @@ def _first_complete(alternatives, ctx: Context, subject) -> list[Sum]:
 def check_claims(ctx: Context, rule: Rule, yoy_rule: Rule | None, tally: RuleTally,
                  yoy_tally: RuleTally | None, patterns_dirs: tuple[str, ...] = ()
                  ) -> tuple[list[Finding], list[ClaimCheck]]:
-    specs = _claim_specs(patterns_dirs)
+    specs = claim_specs(patterns_dirs)
     claims = ctx.report.claims
     findings: list[Finding] = []
     checks: list[ClaimCheck] = []
@@ -86,7 +87,7 @@ def check_claims(ctx: Context, rule: Rule, yoy_rule: Rule | None, tally: RuleTal
 
     for i, claim in enumerate(claims):
         if claim.role == "count":
-            sums = _first_complete(_alternatives(claim, specs), ctx, claim.subject)
+            sums = _first_complete(claim_alternatives(claim, specs), ctx, claim.subject)
             if not sums:
                 record(i, "skipped", note="the tables do not print what this counts")
                 continue
@@ -116,7 +117,7 @@ def _check_ratio(i, claim, claims, ctx, specs, rule, tally, record, fail) -> Non
                  [(s.total, s.cells) for s in _first_complete(specs["share_of"], ctx, None)])
         cells = []
         if of is not None:
-            sums = _first_complete(_alternatives(of, specs), ctx, of.subject)
+            sums = _first_complete(claim_alternatives(of, specs), ctx, of.subject)
             cells = sums[0].cells if sums else []
     else:
         num_claim = claims[claim.numerator] if claim.numerator is not None else None
@@ -173,7 +174,7 @@ def _check_change(i, claim, claims, ctx, specs, rule, yoy_rule, tally, yoy_tally
     if claim.compared_year is not None and claim.compared_year != year:
         record(i, "skipped", note=f"compares with {claim.compared_year}, not {year}")
         return
-    alternatives = _alternatives(of, specs)
+    alternatives = claim_alternatives(of, specs)
     now = _first_complete(alternatives, ctx, of.subject)
     before = _first_complete([[f"previous:{t.lstrip('-')}" if not t.startswith("-")
                                else f"-previous:{t[1:]}" for t in a] for a in alternatives],

@@ -15,6 +15,7 @@ import regex
 from ..document import Cell, Document, Grid, Page, TextLine
 
 _MARKUP = regex.compile(r"^\s*(?:#{1,6}\s+|[-*+•]\s+|>\s*)+")
+_EMPHASIS = regex.compile(r"(\*\*|__)(.+?)\1")
 _MD_RULE = regex.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
@@ -52,9 +53,10 @@ def _blocks(text: str, offset: int, page: int) -> list:
             table.append((line, start))
             table_kind = kind
             continue
-        clean = _MARKUP.sub("", line).strip()
+        clean = _EMPHASIS.sub(r"\2", _MARKUP.sub("", line)).strip()
         if clean:
-            at = start + line.index(clean)
+            # Emphasis markers dropped inside the line shift its text: point at its start.
+            at = start + (line.index(clean) if clean in line else len(line) - len(line.lstrip()))
             blocks.append(TextLine(text=clean, page=page, span=(at, at + len(clean))))
     if table:
         blocks.append(_grid(table, table_kind, page))
