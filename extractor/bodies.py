@@ -1,0 +1,260 @@
+"""Who published a report: the body, its administrative level and region (patterns/bodies.yaml).
+
+The agency comes from the report's title (`Report.meta.agency`), else from the opening
+paragraph or page header ("本报告由河西区民政局办公室根据…编制", "来源：…"); a manifest CSV
+overrides agency, region code and year per file. The agency name is parsed into its places and
+the body after them (安化县 · 柳溪镇 · 人民政府), which gives the level and the region. `body`
+is the canonical name that groups one body's reports across years: a bare place is its
+government ("上海市" → 上海市人民政府). Region codes are not guessed: no code table ships
+with nianbao, so they come from the manifest only.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+import regex
+
+from .document import Document, TextLine
+from .errors import NianbaoError
+from .patterns import load_patterns
+from .schema import Report
+from .textnorm import compact
+
+LEVEL_RANK = {"national": 0, "province": 1, "city": 2, "county": 3, "township": 4}
+_OPENING_LINES = 40
+MANIFEST_COLUMNS = ("path", "agency", "region_code", "year")
+
+
+class ManifestError(NianbaoError):
+    kind = "manifest"
+
+
+@dataclass(frozen=True)
+class Body:
+    agency: str | None = None  # as printed (or as the manifest gives it)
+    body: str | None = None  # canonical name, the same for every year of one body
+    level: str | None = None  # national, province, city, county, township or zone
+    kind: str | None = None  # government, office or department
+    region: str | None = None  # the places in the name, joined: 安化县柳溪镇
+    region_code: str | None = None
+    year: int | None = None
+    sources: dict[str, str] = field(default_factory=dict)  # field → title, opening, manifest
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    agency: str | None
+    region_code: str | None
+    year: int | None
+
+
+@dataclass(frozen=True)
+class _Place:
+    name: str
+    suffix: str
+    level: str
+
+
+@dataclass(frozen=True)
+class _Rules:
+    places: tuple[tuple[str, tuple[str, ...], int], ...]  # level, suffixes, max stem length
+    province_cities: frozenset[str]
+    zone_suffixes: tuple[str, ...]
+    zone_level: str
+    zone_max_stem: int
+    governments: tuple[str, ...]
+    offices: tuple[str, ...]
+    department_suffixes: tuple[str, ...]
+    bare_default: str
+    bare_by_suffix: dict[str, str]
+    bare_by_level: dict[str, str]
+    same_body: tuple[tuple[str, str], ...]
+    national: tuple[regex.Pattern, ...]
+    trim: regex.Pattern
+    not_an_agency: tuple[regex.Pattern, ...]
+    opening: tuple[regex.Pattern, ...]
+
+
+@lru_cache(maxsize=8)
+def _rules(patterns_dirs: tuple[str, ...]) -> _Rules:
+    data = load_patterns(patterns_dirs).extra.get("bodies", {})
+    bare = data.get("bare_place_body", {})
+    zones = data.get("zones", {})
+    longest_first = lambda words: tuple(sorted(words, key=len, reverse=True))
+    return _Rules(
+        places=tuple((p["level"], longest_first(p["suffixes"]), int(p["max_stem"]))
+                     for p in data.get("places", [])),
+        province_cities=frozenset(data.get("province_level_cities", [])),
+        zone_suffixes=longest_first(zones.get("suffixes", [])),
+        zone_level=zones.get("level", "zone"),
+        zone_max_stem=int(zones.get("max_stem", 0)),
+        governments=longest_first(data.get("governments", [])),
+        offices=longest_first(data.get("offices", [])),
+        department_suffixes=longest_first(data.get("department_suffixes", [])),
+        bare_default=bare.get("default", ""),
+        bare_by_suffix=bare.get("by_suffix", {}),
+        bare_by_level=bare.get("by_level", {}),
+        # Longest spelling first, so 政府办公室 is rewritten before 政府.
+        same_body=tuple(sorted(data.get("same_body", {}).items(), key=lambda kv: -len(kv[0]))),
+        national=tuple(regex.compile(p) for p in data.get("national", [])),
+        trim=regex.compile(data.get("trim", r"$^")),
+        not_an_agency=tuple(regex.compile(p) for p in data.get("not_an_agency", [])),
+        opening=tuple(regex.compile(p) for p in data.get("opening_agency", [])),
+    )
+
+
+def _place_at(text: str, pos: int, rules: _Rules) -> _Place | None:
+    """The place name starting at `pos`: the shortest stem followed by a known suffix."""
+    longest = max([rules.zone_max_stem] + [m for _, _, m in rules.places])
+    for stem in range(1, longest + 1):
+        at = pos + stem
+        if at >= len(text):
+            return None
+        for suffix in rules.zone_suffixes if stem <= rules.zone_max_stem else ():
+            if text.startswith(suffix, at):
+                return _Place(text[pos:at + len(suffix)], suffix, rules.zone_level)
+        for level, suffixes, max_stem in rules.places:
+            if stem > max_stem:
+                continue
+            for suffix in suffixes:
+                if text.startswith(suffix, at):
+                    return _Place(text[pos:at + len(suffix)], suffix, level)
+    return None
+
+
+def _places(name: str, rules: _Rules) -> list[_Place]:
+    """Places from the left; each after the first must be of a lower level than the one before
+    (so 住房和城乡建设局 after a 市 is a department, not a 乡)."""
+    found: list[_Place] = []
+    pos = 0
+    while pos < len(name):
+        place = _place_at(name, pos, rules)
+        if place is None:
+            break
+        level = place.level
+        if place.name in rules.province_cities:
+            level = "province"
+        elif found and place.suffix == "市" and found[-1].level == "city":
+            level = "county"  # a 县级市 inside a prefecture
+        if found and LEVEL_RANK.get(level, 9) <= LEVEL_RANK.get(found[-1].level, 9) \
+                and place.level != rules.zone_level:
+            break
+        found.append(_Place(place.name, place.suffix, level))
+        pos += len(place.name)
+    return found
+
+
+def parse_agency(name: str, patterns_dirs: tuple[str, ...] = ()) -> Body:
+    """Body, level, kind and region of an agency name (no year, no sources)."""
+    rules = _rules(patterns_dirs)
+    agency = rules.trim.sub("", compact(name))
+    places = _places(agency, rules)
+    rest = agency[sum(len(p.name) for p in places):]
+    for spelling, canonical in rules.same_body:
+        if rest.endswith(spelling) and not rest.endswith(canonical):
+            rest = rest[: -len(spelling)] + canonical
+            break
+    bare = bool(places) and not rest
+    if places:
+        last = places[-1]
+        level = last.level
+        if bare:
+            rest = rules.bare_by_suffix.get(last.suffix,
+                                           rules.bare_by_level.get(last.level, rules.bare_default))
+    else:
+        level = "national" if any(p.search(agency) for p in rules.national) else None
+    kind = _kind(rest, rules, bare)
+    return Body(agency=agency, body="".join(p.name for p in places) + rest, level=level,
+                kind=kind, region="".join(p.name for p in places) or None)
+
+
+def _kind(rest: str, rules: _Rules, bare: bool) -> str | None:
+    if bare or rest in rules.governments:
+        return "government"
+    if rest in rules.offices:
+        return "office"
+    if any(rest.endswith(s) for s in rules.department_suffixes):
+        return "department"
+    return None
+
+
+def opening_text(document: Document) -> str:
+    """The first text lines of a document (title block, page header, opening paragraph)."""
+    lines = [b.text for _, b in document.blocks() if isinstance(b, TextLine)]
+    return "\n".join(compact(line) for line in lines[:_OPENING_LINES])
+
+
+def infer(report: Report, opening: str, patterns_dirs: tuple[str, ...] = ()) -> Body:
+    """The body of `report` from its title (meta.agency) or else its opening lines."""
+    rules = _rules(patterns_dirs)
+    agency, source = report.meta.agency, "title"
+    if agency and any(p.search(agency) for p in rules.not_an_agency):
+        agency = None
+    if not agency:
+        agency, source = _from_opening(opening, rules), "opening"
+    sources = {"year": "title"} if report.meta.year is not None else {}
+    if not agency:
+        return Body(year=report.meta.year, sources=sources)
+    return replace(parse_agency(agency, patterns_dirs), year=report.meta.year,
+                   sources={"agency": source} | sources)
+
+
+def _from_opening(opening: str, rules: _Rules) -> str | None:
+    for pattern in rules.opening:
+        found = pattern.search(opening)
+        if found:
+            name = found.group("agency").replace("\n", "")
+            if not any(p.search(name) for p in rules.not_an_agency):
+                return name
+    return None
+
+
+def apply_manifest(body: Body, entry: ManifestEntry, patterns_dirs: tuple[str, ...] = ()) -> Body:
+    """Manifest values replace inferred ones; a new agency is parsed again."""
+    sources = dict(body.sources)
+    if entry.agency:
+        body = replace(parse_agency(entry.agency, patterns_dirs), region_code=body.region_code,
+                       year=body.year)
+        sources["agency"] = "manifest"
+    if entry.region_code:
+        body = replace(body, region_code=entry.region_code)
+        sources["region_code"] = "manifest"
+    if entry.year is not None:
+        body = replace(body, year=entry.year)
+        sources["year"] = "manifest"
+    return replace(body, sources=sources)
+
+
+def read_manifest(path: Path) -> dict[str, ManifestEntry]:
+    """Manifest rows by resolved file path. Relative paths are relative to the manifest."""
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read the manifest ({exc.strerror})") from None
+    entries: dict[str, ManifestEntry] = {}
+    with handle:
+        reader = csv.DictReader(handle)
+        columns = set(reader.fieldnames or ())
+        if "path" not in columns:
+            raise ManifestError(f"{path}: the manifest needs a 'path' column "
+                                f"(columns: {', '.join(MANIFEST_COLUMNS)})")
+        unknown = columns - set(MANIFEST_COLUMNS)
+        if unknown:
+            raise ManifestError(f"{path}: unknown manifest column(s) {', '.join(sorted(unknown))} "
+                                f"(columns: {', '.join(MANIFEST_COLUMNS)})")
+        for line, row in enumerate(reader, start=2):
+            year_text = (row.get("year") or "").strip()
+            if year_text and not (year_text.isdigit() and len(year_text) == 4):
+                raise ManifestError(f"{path}:{line}: year {year_text!r} is not a four-digit year")
+            file = (row.get("path") or "").strip()
+            if not file:
+                raise ManifestError(f"{path}:{line}: empty path")
+            entries[str((path.parent / file).resolve())] = ManifestEntry(
+                agency=(row.get("agency") or "").strip() or None,
+                region_code=(row.get("region_code") or "").strip() or None,
+                year=int(year_text) if year_text else None)
+    return entries

@@ -1,0 +1,236 @@
+"""The bulk commands: `nianbao batch`, `nianbao export`, `nianbao history`.
+
+`register(app)` adds them to the `nianbao` typer app. As in cli.py, errors become one line on
+stderr and exit code 2 here and only here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .cli_common import OcrMode, OcrOption, PatternsOption, fail
+from .errors import NianbaoError
+
+
+class Executor(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+class ExportFormat(str, Enum):
+    parquet = "parquet"
+    csv = "csv"
+
+
+class HistoryFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    parquet = "parquet"
+
+
+def _years(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    first, _, last = text.partition("-")
+    if not (first.isdigit() and (not last or last.isdigit())):
+        raise fail(f"--years {text!r}: give a year or a range such as 2019-2025")
+    return int(first), int(last or first)
+
+
+def batch(
+    paths: Annotated[list[Path], typer.Argument(help="Report files or directories to walk.")],
+    store: Annotated[Path, typer.Option("--store", help="The DuckDB store to write (created if missing).")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes (local executor).")] = os.cpu_count() or 1,
+    manifest: Annotated[Path | None, typer.Option("--manifest", help="CSV with columns path, agency, region_code, year overriding the inferred metadata.")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Per-file time limit in seconds.")] = 120.0,
+    executor: Annotated[Executor, typer.Option("--executor", help="Run the workers locally or on a Dask cluster.")] = Executor.local,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, tcp://HOST:PORT.")] = None,
+    retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Try again the files that failed in an earlier run.")] = False,
+    patterns: PatternsOption = None,
+    ocr: OcrOption = OcrMode.auto,
+) -> None:
+    """Extract and audit every report under PATHS into a store; resumable, one bad file never stops it."""
+    from rich.console import Console
+
+    from .batch import Options, run_batch
+
+    console = Console(stderr=True)
+    try:
+        summary = run_batch(
+            paths, store, jobs=jobs, manifest=manifest, timeout=timeout,
+            options=Options(patterns_dirs=tuple(str(p) for p in patterns or ()), ocr=ocr.value),
+            executor=executor.value, scheduler=scheduler, retry_errors=retry_errors,
+            progress=_BatchProgress(console))
+    except NianbaoError as exc:
+        raise fail(exc) from None
+    _print_summary(console, summary, store)
+
+
+class _BatchProgress:
+    """A rich progress bar: files done, files/s, ETA, failures so far."""
+
+    def __init__(self, console) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            ProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+        from rich.text import Text
+
+        class Speed(ProgressColumn):
+            def render(self, task) -> Text:
+                return Text(f"{task.speed or 0:5.1f} files/s")
+
+        self.progress = Progress(
+            TextColumn("batch"), BarColumn(), MofNCompleteColumn(), Speed(),
+            TimeRemainingColumn(), TextColumn("[red]{task.fields[failed]} failed"),
+            console=console)
+        self.failed = 0
+
+    def start(self, total: int) -> None:
+        self.task = self.progress.add_task("batch", total=total, failed=0)
+        self.progress.start()
+
+    def advance(self, failed: bool = False) -> None:
+        self.failed += failed
+        self.progress.update(self.task, advance=1, failed=self.failed)
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def _print_summary(console, summary, store: Path) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"batch → {store}", title_justify="left", show_header=False)
+    table.add_column(justify="left")
+    table.add_column(justify="right")
+    rows = [("files found", summary.found), ("stored", summary.stored),
+            ("already in the store", summary.skipped), ("same content as another file",
+                                                        summary.duplicates),
+            ("failed", summary.failed)]
+    rows += [(f"  {kind}", n) for kind, n in sorted(summary.failures.items())]
+    rate = summary.processed / summary.seconds if summary.seconds else 0.0
+    rows += [("time", f"{summary.seconds:.1f} s"), ("files/s", f"{rate:.1f}")]
+    for label, value in rows:
+        table.add_row(label, str(value))
+    console.print(table)
+
+
+def export(
+    store: Annotated[Path, typer.Argument(help="A store written by `nianbao batch`.")],
+    to: Annotated[Path, typer.Option("--to", help="Directory to write <table>.<format> files into.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="File format.")] = ExportFormat.parquet,
+) -> None:
+    """Write the store's tables (reports, values, findings, errors) as Parquet or CSV files."""
+    from .store import Store
+
+    try:
+        with Store(store, read_only=True) as opened:
+            written = opened.export(to, fmt.value)
+    except NianbaoError as exc:
+        raise fail(exc) from None
+    for path in written:
+        typer.echo(str(path))
+
+
+def history(
+    store: Annotated[Path, typer.Argument(help="A store written by `nianbao batch`.")],
+    body: Annotated[str | None, typer.Option("--body", help="Only this body (its name, or a part of it).")] = None,
+    fmt: Annotated[HistoryFormat, typer.Option("--format", "-f", help="table prints the panels; csv and parquet write panel, checks and findings files.")] = HistoryFormat.table,
+    to: Annotated[Path | None, typer.Option("--to", help="Directory for the csv or parquet files.")] = None,
+    years: Annotated[str | None, typer.Option("--years", help="Years of the panel, e.g. 2019-2025 (default: each body's first to last report).")] = None,
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="A directory of extra rules*.yaml files (repeatable).")] = None,
+    patterns: PatternsOption = None,
+) -> None:
+    """The body × year × key panel, the cross-year rules, and missing years reconstructed."""
+    from .history import build_history
+    from .store import Store
+
+    span = _years(years)
+    if fmt != HistoryFormat.table and to is None:
+        raise fail(f"history -f {fmt.value} needs --to DIR")
+    try:
+        with Store(store, read_only=True) as opened:
+            result = build_history(opened, body=body, years=span,
+                                   rules_dirs=tuple(str(p) for p in rules or ()),
+                                   patterns_dirs=tuple(str(p) for p in patterns or ()))
+    except NianbaoError as exc:
+        raise fail(exc) from None
+    if body and result.panel.empty:
+        raise fail(f"{store}: no report of a body named like {body!r}")
+    if fmt == HistoryFormat.table:
+        _render_history(result)
+        return
+    try:
+        to.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise fail(f"{to}: cannot create ({exc.strerror})") from None
+    for name in ("panel", "checks", "findings"):
+        frame = getattr(result, name)
+        target = to / f"{name}.{fmt.value}"
+        if fmt == HistoryFormat.csv:
+            frame.to_csv(target, index=False)
+        else:
+            frame.to_parquet(target, index=False)
+        typer.echo(str(target))
+
+
+def _render_history(result) -> None:
+    """Per body: keys × years (reconstructed values marked ~, intervals [low, high]), then the
+    cross-year rule tallies and findings."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(file=sys.stdout)
+    for name in result.bodies:
+        panel = result.panel[result.panel["body"] == name]
+        years = sorted(panel["year"].unique())
+        table = Table(title=name, title_justify="left")
+        table.add_column("key")
+        for year in years:
+            table.add_column(str(year), justify="right")
+        cells: dict[tuple[str, int], str] = {}
+        for row in panel.itertuples():
+            cells.setdefault((row.key, row.year), _cell(row))
+        for key in sorted(panel["key"].unique()):
+            table.add_row(key, *(cells.get((key, y), "") for y in years))
+        console.print(table)
+        checks = result.checks[result.checks["body"] == name]
+        for row in checks.itertuples():
+            console.print(f"{row.year} with {row.previous_year}: {row.rule} — {row.checked} "
+                          f"checked, {row.failed} failed, {row.skipped} skipped")
+        for row in result.findings[result.findings["body"] == name].itertuples():
+            colour = "red" if row.severity == "error" else "yellow"
+            console.print(f"[{colour}]{row.severity}[/] {row.year}: {row.message_zh}")
+    console.print(escape("~ reconstructed from another year's report; [low, high] an interval; "
+                         "(d) derived from printed values"))
+
+
+def _cell(row) -> str:
+    from rich.markup import escape
+
+    if row.status == "printed":
+        return "" if row.value_exact is None else row.value_exact
+    if row.status == "derived":
+        return f"{row.value_exact} (d)"
+    if row.value_exact is not None:
+        return f"~{row.value_exact}"
+    return escape(f"[{row.low:g}, {row.high:g}]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `batch`, `export` and `history` to the nianbao app."""
+    app.command()(batch)
+    app.command()(export)
+    app.command()(history)

@@ -1,0 +1,240 @@
+"""history: one body's reports across years as a panel (body × year × key), audited across years,
+with the years it did not publish (or we do not have) reconstructed from its other reports.
+
+Reports come from a store (one per body and year: the one with most printed values). For each
+pair of consecutive years the cross-year rules of patterns/rules.yaml run (carry-over, the 2019
+format's prior_items, in-force counts, year-on-year prose claims). For a year without a report,
+what the neighbouring reports say about it is reconstructed:
+
+- `carried_forward` (year m) = the next report's `carried_over` (rule 7);
+- `carried_over` (year m) = the previous report's `carried_forward` (rule 7);
+- `prior_items` (year m) = the previous report's `prior_items + change` (rule 8);
+- `active.<item>.prior_items+active.<item>.change` (year m: the item count at the end of m) =
+  the next report's `prior_items`, or a count with its change in items in the next report's
+  prose ("行政许可710项，比2019年减少183项");
+- a year-on-year percentage ("接收…29130件，较2019年下降6.62%") gives the interval of last
+  year's value that rounds or truncates to the printed percentage.
+
+A reconstructed key that is a sum of canonical keys is written with "+" (the expression the
+report's figure stands for). Every row carries its `status` (printed, derived, reconstructed),
+the report it comes from and, when not printed, the method: reconstructed values are never
+mixed silently with printed ones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+import pandas as pd
+
+from . import __version__
+from .audit import audit
+from .audit.expressions import Context, evaluate
+from .audit.prose import claim_alternatives, claim_specs, subjects
+from .audit.rules import load_rules
+from .labels import templates
+from .schema import Claim, Report
+from .store import Store
+from .textnorm import compact
+
+PANEL_COLUMNS = ["body", "year", "key", "value", "value_exact", "low", "high", "status",
+                 "method", "source", "confidence", "note"]
+CHECK_COLUMNS = ["body", "year", "previous_year", "rule", "rule_number", "checked", "failed",
+                 "skipped", "skipped_because", "source", "previous_source"]
+FINDING_COLUMNS = ["body", "year", "previous_year", "rule", "rule_number", "severity", "expected",
+                   "actual", "likely_cause", "keys", "message_zh", "message_en", "source",
+                   "previous_source"]
+
+CARRY_ROWS = ("applications.carried_over.", "applications.carried_forward.")
+
+
+@dataclass
+class History:
+    panel: pd.DataFrame  # PANEL_COLUMNS
+    checks: pd.DataFrame  # CHECK_COLUMNS: cross-year rule tallies per pair of years
+    findings: pd.DataFrame  # FINDING_COLUMNS: cross-year findings
+
+    @property
+    def bodies(self) -> list[str]:
+        return sorted(self.panel["body"].unique())
+
+
+def build_history(store: Store, *, body: str | None = None, years: tuple[int, int] | None = None,
+                  rules_dirs: tuple[str, ...] = (), patterns_dirs: tuple[str, ...] = ()
+                  ) -> History:
+    """The panel of every body in `store` (or those matching `body`), audited across years."""
+    chosen = _chosen_reports(store, body)
+    panel, checks, findings = [], [], []
+    cross_year = {r.id for r in load_rules(rules_dirs, patterns_dirs)
+                  if r.scope == "consecutive_years"}
+    for name, by_year in chosen.items():
+        reports = {year: _load(store, sha, name, year) for year, sha in by_year.items()}
+        first, last = years or (min(reports), max(reports))
+        for year, report in sorted(reports.items()):
+            if first <= year <= last:
+                panel += _printed(name, year, report)
+            previous = reports.get(year - 1)
+            if previous is None or not first <= year - 1 < year <= last:
+                continue
+            result = audit(report, previous, rules_dirs=rules_dirs, patterns_dirs=patterns_dirs)
+            pair = {"body": name, "year": year, "previous_year": year - 1,
+                    "source": report.meta.source, "previous_source": previous.meta.source}
+            checks += [pair | {"rule": t.rule, "rule_number": t.rule_number,
+                               "checked": t.checked, "failed": t.failed, "skipped": t.skipped,
+                               "skipped_because": "; ".join(t.skipped_because) or None}
+                       for t in result.rules if t.rule in cross_year]
+            findings += [pair | {"rule": f.rule, "rule_number": f.rule_number,
+                                 "severity": f.severity, "expected": str(f.expected),
+                                 "actual": str(f.actual), "likely_cause": f.likely_cause,
+                                 "keys": [c.key for c in f.cells], "message_zh": f.message_zh,
+                                 "message_en": f.message_en}
+                         for f in result.findings if f.rule in cross_year]
+        for year in range(first, last + 1):
+            if year not in reports:
+                panel += _reconstructed(name, year, reports, patterns_dirs)
+    return History(
+        panel=pd.DataFrame(panel, columns=PANEL_COLUMNS).sort_values(
+            ["body", "year", "key", "status"], kind="stable", ignore_index=True),
+        checks=pd.DataFrame(checks, columns=CHECK_COLUMNS),
+        findings=pd.DataFrame(findings, columns=FINDING_COLUMNS))
+
+
+def _chosen_reports(store: Store, body: str | None) -> dict[str, dict[int, str]]:
+    """body → year → sha256 of the report used: the one printing most values."""
+    rows = store.con.execute(
+        "SELECT body, year, sha256 FROM reports WHERE extractor_version = ? AND body IS NOT NULL "
+        "AND year IS NOT NULL ORDER BY body, year, n_values DESC, source, sha256",
+        [__version__]).fetchall()
+    names = {name for name, _, _ in rows}
+    if body:
+        wanted = compact(body)
+        exact = {n for n in names if n == wanted}
+        names = exact or {n for n in names if wanted in n}
+    chosen: dict[str, dict[int, str]] = {}
+    for name, year, sha in rows:
+        if name in names:
+            chosen.setdefault(name, {}).setdefault(year, sha)
+    return chosen
+
+
+def _load(store: Store, sha: str, body: str, year: int) -> Report:
+    """The stored report, with the year and body the store settled on (title or manifest)."""
+    report = store.report(sha, __version__)
+    report.meta = report.meta.model_copy(update={"year": year, "agency": body})
+    return report
+
+
+def _row(body: str, year: int, key: str, value, status: str, source: str, *, method=None,
+         confidence=None, note=None, low=None, high=None) -> dict:
+    exact = None if value is None else (str(value) if isinstance(value, int)
+                                        else format(value, "f"))
+    return {"body": body, "year": year, "key": key,
+            "value": None if value is None else float(value), "value_exact": exact,
+            "low": None if low is None else float(low), "high": None if high is None else float(high),
+            "status": status, "method": method, "source": source, "confidence": confidence,
+            "note": note}
+
+
+def _printed(body: str, year: int, report: Report) -> list[dict]:
+    source = report.meta.source
+    rows = [_row(body, year, v.key, v.value, "printed", source, confidence=v.confidence,
+                 note=v.null_reason or v.note) for v in report.values]
+    rows += [_row(body, year, v.key, v.value, "derived", source, method=v.note,
+                  confidence=v.confidence) for v in report.derived]
+    return rows
+
+
+def _reconstructed(body: str, year: int, reports: dict[int, Report],
+                   patterns_dirs: tuple[str, ...]) -> list[dict]:
+    rows: list[dict] = []
+    after, before = reports.get(year + 1), reports.get(year - 1)
+    if after is not None:
+        src = after.meta.source
+        for v in after.values:
+            if v.key.startswith(CARRY_ROWS[0]) and v.value is not None:
+                rows.append(_row(body, year, CARRY_ROWS[1] + v.key.removeprefix(CARRY_ROWS[0]),
+                                 v.value, "reconstructed", src, confidence=v.confidence,
+                                 method=f"carried_over of {year + 1} (rule 7)"))
+            elif v.key.endswith(".prior_items") and v.value is not None:
+                change_key = v.key.removesuffix("prior_items") + "change"
+                rows.append(_row(body, year, f"{v.key}+{change_key}", v.value, "reconstructed", src,
+                                 confidence=v.confidence,
+                                 method=f"prior_items of {year + 1} (rule 8)"))
+    if before is not None:
+        src = before.meta.source
+        printed = {v.key: v for v in before.values}
+        for v in before.values:
+            if v.key.startswith(CARRY_ROWS[1]) and v.value is not None:
+                rows.append(_row(body, year, CARRY_ROWS[0] + v.key.removeprefix(CARRY_ROWS[1]),
+                                 v.value, "reconstructed", src, confidence=v.confidence,
+                                 method=f"carried_forward of {year - 1} (rule 7)"))
+            elif v.key.endswith(".prior_items") and v.value is not None:
+                change = printed.get(v.key.removesuffix("prior_items") + "change")
+                if change is not None and change.value is not None:
+                    rows.append(_row(body, year, v.key, v.value + change.value, "reconstructed",
+                                     src, confidence=min(v.confidence, change.confidence),
+                                     method=f"prior_items + change of {year - 1} (rule 8)"))
+    for later_year, later in sorted(reports.items()):
+        if later_year > year:
+            rows += _from_changes(body, year, later, patterns_dirs)
+    return rows
+
+
+def _from_changes(body: str, year: int, report: Report, patterns_dirs: tuple[str, ...]
+                  ) -> list[dict]:
+    """Values of `year` implied by `report`'s year-on-year claims that compare with it."""
+    specs = claim_specs(patterns_dirs)
+    ctx = Context(report=report, tpl=templates(patterns_dirs), subjects=subjects(patterns_dirs))
+    rows = []
+    for claim in report.claims:
+        if claim.role != "change" or claim.refers_to is None or claim.direction is None:
+            continue
+        compared = claim.compared_year or (report.meta.year - 1 if report.meta.year else None)
+        of = report.claims[claim.refers_to]
+        if compared != year or of.role != "count":
+            continue
+        terms, now = _expression(of, specs, ctx)
+        if terms is None or claim.unit not in ("%", of.unit):
+            continue
+        method = f"{claim.raw} {'up' if claim.direction > 0 else 'down'} in {report.meta.year}: "
+        key = "+".join(terms)
+        if claim.unit == of.unit:  # a change in the claim's own unit: exact
+            rows.append(_row(body, year, key, now - claim.direction * claim.value,
+                             "reconstructed", report.meta.source, method=method + "count − change",
+                             note=claim.sentence[:120]))
+            continue
+        low, high = _previous_interval(Decimal(now), claim)
+        if not any("amount" in t for t in terms):
+            low, high = low.to_integral_value(ROUND_CEILING), high.to_integral_value(ROUND_FLOOR)
+            if low > high:
+                continue
+        exact = int(low) if low == high else None
+        rows.append(_row(body, year, key, exact, "reconstructed", report.meta.source,
+                         low=low, high=high, note=claim.sentence[:120],
+                         method=method + "interval of last year's value"))
+    return rows
+
+
+def _expression(of: Claim, specs: dict, ctx: Context) -> tuple[list[str] | None, int | Decimal]:
+    """The table expression a count claim stands for in this report (the alternative whose sum
+    equals it), and its value; the claim's own value when the tables print none."""
+    alternatives = claim_alternatives(of, specs)
+    for terms in alternatives:
+        total = evaluate(terms, ctx, subject=of.subject)
+        if total.complete and total.cells and total.total == of.value:
+            return terms, of.value
+    return (alternatives[0], of.value) if len(alternatives) == 1 else (None, of.value)
+
+
+def _previous_interval(now: Decimal, claim: Claim) -> tuple[Decimal, Decimal]:
+    """Last year's value x with 100·|now − x| / x printed as `claim.value` (rounded or
+    truncated to its decimals) in the claim's direction."""
+    step = Decimal(1).scaleb(-claim.decimals)
+    lo_rate = (Decimal(claim.value) - step / 2) / 100
+    hi_rate = (Decimal(claim.value) + step) / 100
+    if claim.direction > 0:  # now = x · (1 + r)
+        return now / (1 + hi_rate), now / (1 + lo_rate)
+    high = now / (1 - hi_rate) if hi_rate < 1 else Decimal(math.inf)
+    return now / (1 - lo_rate), high

@@ -1,0 +1,327 @@
+"""store: the DuckDB file a batch writes and `history`, `export` and notebooks read.
+
+Tables (one row each):
+    reports   per report: where it came from, its body (agency, level, region, year), format,
+              counts, and the parts of the `Report` that are not values (meta, sections, table
+              quality, claims, warnings) as JSON, so a stored report can be rebuilt exactly;
+    values    per value, printed and derived, with provenance (the tidy table of docs/schema.md);
+    findings  per finding of the single-report audit;
+    errors    per file whose latest attempt failed: path, sha256, error kind, message.
+Reports are keyed by (sha256, extractor_version): the same content is stored once, and a newer
+extractor stores it again. Each report is written in one transaction together with its values
+and findings, so a killed batch leaves whole reports or none.
+
+Rows are built as Arrow tables by `report_rows` (in the worker that extracted the report, where
+the CPU is) and inserted by `Store.add_report` (in the one process that owns the file).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from .audit.model import AuditResult
+from .bodies import Body
+from .errors import NianbaoError
+from .schema import Claim, Meta, Report, Section, TableReport, Value, Warning, dumps
+
+JSON = "JSON"
+_COLUMNS: dict[str, list[tuple[str, str, pa.DataType]]] = {
+    "reports": [
+        ("sha256", "VARCHAR", pa.string()),
+        ("extractor_version", "VARCHAR", pa.string()),
+        ("path", "VARCHAR", pa.string()),
+        ("source", "VARCHAR", pa.string()),
+        ("file_kind", "VARCHAR", pa.string()),
+        ("page_count", "INTEGER", pa.int32()),
+        ("title", "VARCHAR", pa.string()),
+        ("agency", "VARCHAR", pa.string()),
+        ("body", "VARCHAR", pa.string()),
+        ("level", "VARCHAR", pa.string()),
+        ("body_kind", "VARCHAR", pa.string()),
+        ("region", "VARCHAR", pa.string()),
+        ("region_code", "VARCHAR", pa.string()),
+        ("year", "INTEGER", pa.int32()),
+        ("format", "VARCHAR", pa.string()),
+        ("metadata_sources", JSON, pa.string()),
+        ("n_values", "INTEGER", pa.int32()),
+        ("n_findings", "INTEGER", pa.int32()),
+        ("worst", "VARCHAR", pa.string()),
+        ("seconds", "DOUBLE", pa.float64()),
+        ("meta", JSON, pa.string()),
+        ("sections", JSON, pa.string()),
+        ("tables", JSON, pa.string()),
+        ("claims", JSON, pa.string()),
+        ("warnings", JSON, pa.string()),
+    ],
+    "values": [
+        ("sha256", "VARCHAR", pa.string()),
+        ("extractor_version", "VARCHAR", pa.string()),
+        ("ordinal", "INTEGER", pa.int32()),
+        ("key", "VARCHAR", pa.string()),
+        ("table_name", "VARCHAR", pa.string()),
+        ("value", "DOUBLE", pa.float64()),
+        ("value_exact", "VARCHAR", pa.string()),
+        ("raw", "VARCHAR", pa.string()),
+        ("null_reason", "VARCHAR", pa.string()),
+        ("unit", "VARCHAR", pa.string()),
+        ("page", "INTEGER", pa.int32()),
+        ("bbox", "DOUBLE[]", pa.list_(pa.float64())),
+        ("span", "INTEGER[]", pa.list_(pa.int32())),
+        ("confidence", "DOUBLE", pa.float64()),
+        ("derived", "BOOLEAN", pa.bool_()),
+        ("note", "VARCHAR", pa.string()),
+    ],
+    "findings": [
+        ("sha256", "VARCHAR", pa.string()),
+        ("extractor_version", "VARCHAR", pa.string()),
+        ("ordinal", "INTEGER", pa.int32()),
+        ("rule", "VARCHAR", pa.string()),
+        ("rule_number", "INTEGER", pa.int32()),
+        ("severity", "VARCHAR", pa.string()),
+        ("expected", "VARCHAR", pa.string()),
+        ("actual", "VARCHAR", pa.string()),
+        ("difference", "VARCHAR", pa.string()),
+        ("tolerance", "VARCHAR", pa.string()),
+        ("likely_cause", "VARCHAR", pa.string()),
+        ("keys", "VARCHAR[]", pa.list_(pa.string())),
+        ("message_zh", "VARCHAR", pa.string()),
+        ("message_en", "VARCHAR", pa.string()),
+        ("claim", "VARCHAR", pa.string()),
+        ("cells", JSON, pa.string()),
+    ],
+    "errors": [
+        ("path", "VARCHAR", pa.string()),
+        ("sha256", "VARCHAR", pa.string()),
+        ("extractor_version", "VARCHAR", pa.string()),
+        ("kind", "VARCHAR", pa.string()),
+        ("message", "VARCHAR", pa.string()),
+        ("seconds", "DOUBLE", pa.float64()),
+    ],
+}
+_KEYS = {"reports": "PRIMARY KEY (sha256, extractor_version)",
+         "errors": "PRIMARY KEY (path, extractor_version)"}
+TABLES = tuple(_COLUMNS)
+SCHEMAS = {name: pa.schema([(c, t) for c, _, t in cols]) for name, cols in _COLUMNS.items()}
+# Columns that vary from run to run of the same files (timings): left out when comparing stores.
+TIMING_COLUMNS = {"reports": ("seconds",), "errors": ("seconds",)}
+
+
+class StoreError(NianbaoError):
+    kind = "store"
+
+
+@dataclass
+class ReportRows:
+    """One report's rows for the store, ready to insert."""
+
+    sha256: str
+    reports: pa.Table
+    values: pa.Table
+    findings: pa.Table
+
+
+def _exact(value: int | Decimal | None) -> str | None:
+    if value is None:
+        return None
+    return str(value) if isinstance(value, int) else format(value, "f")
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def report_rows(report: Report, body: Body, audit: AuditResult, seconds: float) -> ReportRows:
+    """The rows that store `report` (with its body and single-report audit)."""
+    meta = report.meta
+    key = {"sha256": meta.sha256, "extractor_version": meta.extractor_version}
+    reports = [key | {
+        "path": meta.path, "source": meta.source, "file_kind": meta.kind,
+        "page_count": meta.page_count, "title": meta.title, "agency": body.agency,
+        "body": body.body, "level": body.level, "body_kind": body.kind, "region": body.region,
+        "region_code": body.region_code, "year": body.year, "format": meta.format,
+        "metadata_sources": json.dumps(body.sources, ensure_ascii=False),
+        "n_values": len(report.values), "n_findings": len(audit.findings),
+        "worst": audit.worst(), "seconds": round(seconds, 4),
+        "meta": dumps(meta.model_dump()),
+        "sections": dumps([s.model_dump() for s in report.sections]),
+        "tables": dumps([t.model_dump() for t in report.tables]),
+        "claims": dumps([c.model_dump() for c in report.claims]),
+        "warnings": dumps([w.model_dump() for w in report.warnings]),
+    }]
+    values = [key | {
+        "ordinal": i, "key": v.key, "table_name": v.table,
+        "value": None if v.value is None else float(v.value), "value_exact": _exact(v.value),
+        "raw": v.raw, "null_reason": v.null_reason, "unit": v.unit, "page": v.page,
+        "bbox": v.bbox, "span": v.span, "confidence": v.confidence, "derived": v.derived,
+        "note": v.note,
+    } for i, v in enumerate(report.values + report.derived)]
+    findings = [key | {
+        "ordinal": i, "rule": f.rule, "rule_number": f.rule_number, "severity": f.severity,
+        "expected": _text(f.expected), "actual": _text(f.actual),
+        "difference": _text(f.difference), "tolerance": f.tolerance,
+        "likely_cause": f.likely_cause, "keys": [c.key for c in f.cells],
+        "message_zh": f.message_zh, "message_en": f.message_en, "claim": f.claim,
+        "cells": dumps([c.model_dump() for c in f.cells]),
+    } for i, f in enumerate(audit.findings)]
+    return ReportRows(
+        sha256=meta.sha256,
+        reports=pa.Table.from_pylist(reports, schema=SCHEMAS["reports"]),
+        values=pa.Table.from_pylist(values, schema=SCHEMAS["values"]),
+        findings=pa.Table.from_pylist(findings, schema=SCHEMAS["findings"]))
+
+
+class Store:
+    """A DuckDB store, opened by one process at a time (DuckDB locks the file)."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise StoreError(f"{self.path}: no such store")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the store "
+                             f"({str(exc).splitlines()[0]})") from None
+        if not read_only:
+            for name, cols in _COLUMNS.items():
+                parts = [f'"{c}" {t}' for c, t, _ in cols] + ([_KEYS[name]] if name in _KEYS else [])
+                self.con.execute(f'CREATE TABLE IF NOT EXISTS "{name}" ({", ".join(parts)})')
+        elif not self._has_tables():
+            raise StoreError(f"{self.path}: not a nianbao store (no reports table)")
+
+    def _has_tables(self) -> bool:
+        names = {r[0] for r in self.con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+        return set(TABLES) <= names
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- what is done -------------------------------------------------------------------
+
+    def stored_shas(self, version: str) -> set[str]:
+        rows = self.con.execute("SELECT sha256 FROM reports WHERE extractor_version = ?",
+                                [version]).fetchall()
+        return {r[0] for r in rows}
+
+    def failed_files(self, version: str) -> set[tuple[str, str | None]]:
+        rows = self.con.execute("SELECT path, sha256 FROM errors WHERE extractor_version = ?",
+                                [version]).fetchall()
+        return {(r[0], r[1]) for r in rows}
+
+    # -- writing: one transaction per report or error --------------------------------------
+
+    def add_report(self, rows: ReportRows, path: str) -> None:
+        """Insert a report with its values and findings; the file's old error row goes."""
+        con = self.con
+        con.begin()
+        try:
+            for name in ("reports", "values", "findings"):
+                table = getattr(rows, name)
+                if table.num_rows:
+                    con.register("incoming", table)
+                    con.execute(f'INSERT INTO "{name}" SELECT * FROM incoming')
+                    con.unregister("incoming")
+            con.execute("DELETE FROM errors WHERE path = ? AND extractor_version = ?",
+                        [path, rows.reports["extractor_version"][0].as_py()])
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+    def add_error(self, path: str, sha256: str | None, version: str, kind: str, message: str,
+                  seconds: float) -> None:
+        """Record the file's latest failure (replacing an earlier one)."""
+        con = self.con
+        con.begin()
+        try:
+            con.execute("DELETE FROM errors WHERE path = ? AND extractor_version = ?",
+                        [path, version])
+            con.execute("INSERT INTO errors VALUES (?, ?, ?, ?, ?, ?)",
+                        [path, sha256, version, kind, message, round(seconds, 4)])
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def frame(self, sql: str, params: list | None = None):
+        """A query's result as a pandas DataFrame."""
+        return self.con.execute(sql, params or []).df()
+
+    def snapshot(self) -> dict[str, list[tuple]]:
+        """Every table's rows without the timing columns, sorted: what two runs over the same
+        files must agree on (a resumed run and an uninterrupted one, Dask and local)."""
+        out = {}
+        for name, cols in _COLUMNS.items():
+            listed = ", ".join(f'"{c}"' for c, _, _ in cols
+                               if c not in TIMING_COLUMNS.get(name, ()))
+            out[name] = self.con.execute(f'SELECT {listed} FROM "{name}" ORDER BY ALL').fetchall()
+        return out
+
+    def report(self, sha256: str, version: str) -> Report:
+        """The stored `Report`, rebuilt exactly (values as printed, Decimals exact)."""
+        row = self.con.execute(
+            "SELECT meta, sections, tables, claims, warnings FROM reports "
+            "WHERE sha256 = ? AND extractor_version = ?", [sha256, version]).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no report {sha256[:12]} for extractor {version}")
+        meta, sections, tables, claims, warnings = (json.loads(x) for x in row)
+        values = self.con.execute(
+            'SELECT key, table_name, value_exact, raw, null_reason, unit, page, bbox, span, '
+            'confidence, derived, note FROM "values" '
+            "WHERE sha256 = ? AND extractor_version = ? ORDER BY ordinal",
+            [sha256, version]).fetchall()
+        printed, derived = [], []
+        for (key, table, exact, raw, reason, unit, page, bbox, span, confidence, is_derived,
+             note) in values:
+            value = _number(exact, unit)
+            (derived if is_derived else printed).append(Value(
+                key=key, table=table, value=value, raw=raw, null_reason=reason, unit=unit,
+                page=page, bbox=bbox, span=span, confidence=confidence, derived=is_derived,
+                note=note))
+        return Report(meta=Meta(**meta), sections=[Section(**s) for s in sections],
+                      tables=[TableReport(**t) for t in tables], values=printed, derived=derived,
+                      claims=[Claim(**c) for c in claims],
+                      warnings=[Warning(**w) for w in warnings])
+
+    def export(self, directory: Path, fmt: str) -> list[Path]:
+        """Each table to DIR/<table>.<fmt> (parquet or csv)."""
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{directory}: cannot create ({exc.strerror})") from None
+        written = []
+        for name in TABLES:
+            target = directory / f"{name}.{fmt}"
+            options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER"
+            order = ", ".join(c for c, _, _ in _COLUMNS[name][:3])
+            self.con.execute(f"COPY (SELECT * FROM \"{name}\" ORDER BY {order}) "
+                             f"TO '{_quote(target)}' ({options})")
+            written.append(target)
+        return written
+
+
+def _number(exact: str | None, unit: str | None) -> int | Decimal | None:
+    """Counts come back as ints, amounts (and any value printed with decimals) as Decimals."""
+    if exact is None:
+        return None
+    return Decimal(exact) if unit is not None or "." in exact else int(exact)
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")

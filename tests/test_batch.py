@@ -1,0 +1,260 @@
+"""nianbao batch / export: the store, bad files, crashes, time limits, kill -9, Dask.
+
+Default suite: the corpus and generated samples with corrupted files, a kill -9 in the middle
+of a 60-file run, a crashing and a hanging file, a Dask LocalCluster run (each a few seconds).
+Slow (NIANBAO_SLOW=1): the acceptance run of benchmarks/bench_batch.py — the corpus plus 1,000
+generated reports with 5 % corrupted, and kill -9 in the middle of it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pymupdf
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from extractor import __version__, extract
+from extractor.batch import Job, Options, Stored, extract_file, run_batch
+from extractor.commands_bulk import register
+from extractor.store import TABLES, Store
+
+from .conftest import CORPUS, FIXTURES
+
+ROOT = FIXTURES.parent
+GOOD = sorted(p for p in CORPUS.glob("*.*")) + sorted((FIXTURES / "generated").glob("gen_*"))
+
+
+def snapshot(path: Path) -> dict[str, list[tuple]]:
+    with Store(path, read_only=True) as store:
+        return store.snapshot()
+
+
+def corrupt_inputs(directory: Path) -> dict[str, str]:
+    """Bad files of every kind next to the good ones: path → the error kind expected."""
+    directory.mkdir(parents=True, exist_ok=True)
+    pdf = (CORPUS / "huaian_city_2024.pdf").read_bytes()
+    (directory / "truncated.pdf").write_bytes(pdf[: len(pdf) // 10])
+    docx = (FIXTURES / "generated" / "gen_s104_000_docx_hybrid.docx").read_bytes()
+    (directory / "truncated.docx").write_bytes(docx[: len(docx) // 2])
+    (directory / "random.pdf").write_bytes(bytes((i * 7919 + 13) % 256 for i in range(4096)))
+    with pymupdf.open(CORPUS / "huaian_city_2024.pdf") as doc:
+        doc.save(directory / "encrypted.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256,
+                 user_pw="secret", owner_pw="owner")
+    # Two empty files: the same (empty) content, still one error row each.
+    (directory / "empty.txt").write_bytes(b"")
+    (directory / "empty_too.html").write_bytes(b"")
+    return {str(directory / "truncated.pdf"): "damaged",
+            str(directory / "truncated.docx"): "damaged",
+            str(directory / "random.pdf"): "unsupported",
+            str(directory / "encrypted.pdf"): "encrypted",
+            str(directory / "empty.txt"): "empty",
+            str(directory / "empty_too.html"): "empty"}
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The good documents plus bad ones, and a second copy of one good file."""
+    root = tmp_path_factory.mktemp("inputs")
+    good = root / "good"
+    good.mkdir()
+    for path in GOOD:
+        shutil.copy(path, good / path.name)
+    shutil.copy(CORPUS / "pingtan_2023_page.txt", good / "zz_copy_of_pingtan_2023.txt")
+    return root, corrupt_inputs(root / "bad")
+
+
+@pytest.fixture(scope="module")
+def local_store(inputs, tmp_path_factory) -> Path:
+    root, _ = inputs
+    store = tmp_path_factory.mktemp("local") / "results.duckdb"
+    summary = run_batch([root], store, jobs=2)
+    assert summary.found == len(GOOD) + 1 + 6
+    return store
+
+
+def test_batch_stores_every_good_report_and_one_error_row_per_bad_file(inputs, local_store):
+    _, bad = inputs
+    with Store(local_store, read_only=True) as store:
+        stored = dict(store.con.execute(
+            "SELECT source, sha256 FROM reports WHERE extractor_version = ?", [__version__]).fetchall())
+        errors = store.con.execute("SELECT path, kind, message FROM errors").fetchall()
+        # Every good file is stored once (its copy has the same content: not stored again).
+        assert set(stored) == {p.name for p in GOOD}
+        assert {path: kind for path, kind, _ in errors} == bad
+        assert all(message.startswith(path) for path, _, message in errors)
+        # What is stored is what `extract` gives, exactly.
+        seed = extract(CORPUS / "seed_shanghai_2020.txt")
+        assert store.report(seed.meta.sha256, __version__).values == seed.values
+        row = store.con.execute(
+            "SELECT body, level, year, format, n_values, n_findings, worst FROM reports "
+            "WHERE source = 'seed_shanghai_2020.txt'").fetchone()
+        assert row == ("上海市人民政府", "province", 2020, "2019", 198, 7, "error")
+        # The seed's row-sum finding (29126 vs 29130) is in the findings table.
+        assert store.con.execute(
+            "SELECT expected, actual FROM findings f JOIN reports r USING (sha256) "
+            "WHERE r.source = 'seed_shanghai_2020.txt' AND rule = 'row_sum'").fetchall() == \
+            [("29126", "29130")]
+        value = store.con.execute(
+            'SELECT value, value_exact, raw, page, derived FROM "values" v JOIN reports r '
+            "USING (sha256) WHERE r.source = 'pingtan_2023_page.txt' "
+            "AND key = 'active.fees.amount_10k_yuan'").fetchone()
+        assert value == (5949.088667, "5949.088667", "5949.088667", 1, False)
+
+
+def test_a_second_run_skips_everything(inputs, local_store):
+    root, _ = inputs
+    before = snapshot(local_store)
+    summary = run_batch([root], local_store, jobs=2)
+    assert (summary.stored, summary.failed, summary.skipped) == (0, 0, summary.found)
+    assert snapshot(local_store) == before
+
+
+def test_dask_run_equals_local_run(inputs, local_store, tmp_path):
+    from distributed import LocalCluster
+
+    root, _ = inputs
+    store = tmp_path / "dask.duckdb"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        summary = run_batch([root], store, executor="dask", scheduler=cluster.scheduler_address)
+    assert summary.stored == len(GOOD)
+    assert snapshot(store) == snapshot(local_store)
+
+
+def misbehaving(job: Job, options: Options):
+    """A worker task that dies on 'crash' files and hangs on 'hang' files."""
+    name = Path(job.path).name
+    if name.startswith("crash"):
+        os._exit(3)
+    if name.startswith("hang"):
+        time.sleep(60)
+    return extract_file(job, options)
+
+
+def test_a_dying_or_hanging_worker_is_replaced_and_recorded(tmp_path):
+    for name, source in [("crash.txt", "pingtan_2023_page.txt"), ("hang.txt", "pingtan_2024_page.txt"),
+                         ("ok_a.txt", "pingtan_2023_page.txt"), ("ok_b.txt", "seed_shanghai_2020.txt")]:
+        # The crash file has the same content as ok_a: when it fails, ok_a still runs.
+        shutil.copy(CORPUS / source, tmp_path / name)
+    store = tmp_path / "s.duckdb"
+    start = time.perf_counter()
+    summary = run_batch([tmp_path], store, jobs=1, timeout=3, task=misbehaving)
+    assert time.perf_counter() - start < 30
+    assert summary.stored == 2 and dict(summary.failures) == {"crashed": 1, "timeout": 1}
+    with Store(store, read_only=True) as opened:
+        errors = dict(opened.con.execute("SELECT path, kind FROM errors").fetchall())
+        stored = {r[0] for r in opened.con.execute("SELECT path FROM reports").fetchall()}
+    assert errors == {str(tmp_path / "crash.txt"): "crashed", str(tmp_path / "hang.txt"): "timeout"}
+    assert stored == {str(tmp_path / "ok_a.txt"), str(tmp_path / "ok_b.txt")}
+    # Retrying the failures with a well-behaved worker: hang.txt is stored and its error row
+    # goes; crash.txt is not tried again, its content is stored (as ok_a.txt).
+    summary = run_batch([tmp_path], store, jobs=1, retry_errors=True)
+    assert (summary.stored, summary.skipped, summary.failed) == (1, 3, 0)
+    with Store(store, read_only=True) as opened:
+        errors = dict(opened.con.execute("SELECT path, kind FROM errors").fetchall())
+    assert errors == {str(tmp_path / "crash.txt"): "crashed"}
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_batch", ROOT / "benchmarks" / "bench_batch.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+def copies(directory: Path, count: int) -> Path:
+    """`count` distinct files (each a bundled text or HTML report with its own trailing line,
+    so its own sha256) for runs long enough to kill in the middle."""
+    sources = [p for p in GOOD if p.suffix in (".txt", ".md", ".html")]
+    directory.mkdir(parents=True)
+    for i in range(count):
+        source = sources[i % len(sources)]
+        tail = f"<!-- {i} -->" if source.suffix == ".html" else f"\n{i}\n"
+        (directory / f"{i:03d}_{source.name}").write_bytes(source.read_bytes() + tail.encode())
+    return directory
+
+
+def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
+    docs = copies(tmp_path / "docs", 60)
+    corrupt_inputs(docs / "bad")
+    reference = tmp_path / "reference.duckdb"
+    run_batch([docs], reference, jobs=2)
+    killed = tmp_path / "killed.duckdb"
+    assert _bench().kill_midway(docs, killed, after=20, jobs=2) == -signal.SIGKILL
+    with Store(killed, read_only=True) as store:  # opening replays the committed transactions
+        kept = store.con.execute("SELECT (SELECT count(*) FROM reports) + "
+                                 "(SELECT count(*) FROM errors)").fetchone()[0]
+    assert 20 <= kept < 66
+    summary = run_batch([docs], killed, jobs=2)
+    assert summary.skipped == kept and summary.processed == 66 - kept
+    assert snapshot(killed) == snapshot(reference)
+
+
+def test_cli_batch_export_and_errors(inputs, local_store, tmp_path):
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    store = tmp_path / "cli.duckdb"
+    result = runner.invoke(app, ["batch", str(CORPUS), "--store", str(store), "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    assert "stored" in result.output and "files/s" in result.output
+    for fmt in ("parquet", "csv"):
+        result = runner.invoke(app, ["export", str(local_store), "--to", str(tmp_path / fmt),
+                                     "-f", fmt])
+        assert result.exit_code == 0, result.output
+    with Store(local_store, read_only=True) as opened:
+        counts = {t: opened.con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+                  for t in TABLES}
+    assert {t: pq.read_metadata(tmp_path / "parquet" / f"{t}.parquet").num_rows
+            for t in TABLES} == counts
+    assert (tmp_path / "csv" / "values.csv").read_text(encoding="utf-8").count("\n") == \
+        counts["values"] + 1
+    result = runner.invoke(app, ["export", str(tmp_path / "missing.duckdb"), "--to", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"nianbao: {tmp_path / 'missing.duckdb'}: no such store"
+    result = runner.invoke(app, ["batch", str(CORPUS), "--store", str(store),
+                                 "--manifest", str(tmp_path / "none.csv")])
+    assert result.exit_code == 2 and "cannot read the manifest" in result.output
+
+
+def test_worker_outcome_is_a_value_not_an_exception(tmp_path):
+    path = CORPUS / "pingtan_2023_page.txt"
+    changed = extract_file(Job(str(path), "0" * 64), Options())  # hashed before an edit
+    assert not isinstance(changed, Stored) and changed.kind == "changed"
+    missing = extract_file(Job(str(tmp_path / "gone.pdf"), "0" * 64), Options())
+    assert (missing.kind, missing.message) == ("not_found", f"{tmp_path / 'gone.pdf'}: no such file")
+
+
+@pytest.mark.skipif(os.environ.get("NIANBAO_SLOW") != "1",
+                    reason="the 1,000-file acceptance run; set NIANBAO_SLOW=1")
+def test_acceptance_1000_generated_reports_with_5_percent_corrupted(tmp_path):
+    outcome = _bench().acceptance(tmp_path, count=1000, seed=2025, fraction=0.05)
+    assert outcome["unexpected_failures"] == []
+    assert outcome["missing_error_rows"] == [] and outcome["extra_error_rows"] == []
+    assert outcome["good_stored"] == outcome["good_files"]
+    assert outcome["kill_resume_equal"]
+
+
+@pytest.mark.parametrize("name", ["01_batch_and_shares.ipynb", "02_audit_a_series.ipynb"])
+def test_notebook_runs_top_to_bottom(name):
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    if name.startswith("01"):
+        assert "0 failed" in text and any("image/png" in o.get("data", {}) for o in outputs)
+    else:
+        assert "carry_over_across_years" in text and "31194" in text
