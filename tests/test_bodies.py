@@ -51,11 +51,12 @@ def test_body_from_the_title():
     assert body.region_code is None  # never guessed
 
 
-def test_body_from_the_opening_paragraph_when_the_title_is_page_chrome():
-    # The page's first title-like line is the CMS breadcrumb "…>政府信息公开年报".
+def test_body_from_the_title_behind_page_chrome():
+    # The page's first title-like line is the CMS breadcrumb "…>政府信息公开年报"; the title
+    # below it names the body.
     body = _infer(FIXTURES / "generated" / "gen_s180_000_html_2021.html")
     assert (body.agency, body.level, body.kind, body.year) == ("河西区民政局", "county", "department", 2024)
-    assert body.sources["agency"] == "opening"
+    assert body.sources["agency"] == "title"
 
 
 def test_manifest_overrides(tmp_path):
