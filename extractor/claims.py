@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from fnmatch import fnmatchcase
 from functools import lru_cache
 
 import regex
@@ -218,3 +219,58 @@ def _classify(prefix: str, suffix: str, unit: str, subject: str | None, mine: li
     if len(named) == 1 and len(words) == 1:
         return Claim(id=f"active.{named[0]}.{words[0]}", role="count", **common)
     return None
+
+
+# ------------------------------------------------------------------ what a claim refers to
+
+@lru_cache(maxsize=8)
+def claim_specs(patterns_dirs: tuple[str, ...]) -> dict:
+    """patterns/claims.yaml as lookups: claim id → table expressions, share bases, subjects."""
+    data = load_patterns(patterns_dirs).extra.get("claims", {})
+    return {
+        "values": {c["id"]: c["values"] for c in data.get("claims", [])},
+        "share_of": data.get("share", {}).get("of", []),
+        "subjects": {name: s["blocks"] for name, s in data.get("subjects", {}).items()},
+    }
+
+
+def subjects(patterns_dirs: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    return claim_specs(patterns_dirs)["subjects"]
+
+
+def claim_alternatives(claim: Claim, specs: dict) -> list[list[str]]:
+    if claim.id.startswith("active."):
+        return [[claim.id]]
+    if claim.id.startswith("item."):
+        item = claim.id.split(".", 1)[1]
+        return [[f"active.{item}.prior_items", f"active.{item}.change"]]
+    return specs["values"].get(claim.id, [])
+
+
+def claim_agrees(claim: Claim, values: dict[str, int], specs: dict) -> bool | None:
+    """Whether a count claim equals some alternative computed from `values` (canonical key →
+    number); None when no alternative can be computed from them. Wildcards match the keys
+    given; {subject} expands to the claim's table-4 blocks."""
+    if claim.role != "count":
+        return None
+    verdict = None
+    for alternative in claim_alternatives(claim, specs):
+        total = 0
+        for term in alternative:
+            sign = -1 if term.startswith("-") else 1
+            term = term.lstrip("-")
+            if "{subject}" in term:
+                blocks = specs["subjects"].get(claim.subject or "", [])
+                keys = [f"review_litigation.{term.replace('{subject}', b)}" for b in blocks]
+            elif "*" in term:
+                keys = [k for k in values if fnmatchcase(k, term)]
+            else:
+                keys = [term]
+            if not keys or any(k not in values for k in keys):
+                break
+            total += sign * sum(values[k] for k in keys)
+        else:
+            if total == claim.value:
+                return True
+            verdict = False
+    return verdict

@@ -32,7 +32,7 @@ import pandas as pd
 from . import __version__
 from .audit import audit
 from .audit.expressions import Context, evaluate
-from .audit.prose import claim_alternatives, claim_specs, subjects
+from .claims import claim_alternatives, claim_specs, subjects
 from .audit.rules import load_rules
 from .labels import templates
 from .schema import Claim, Report

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import __version__
-from .claims import extract_claims
+from .claims import claim_specs, extract_claims
 from .document import Document
 from .errors import DamagedInput, NotAReport
 from .labels import templates
@@ -18,12 +18,14 @@ from .meta import report_meta
 from .numbers import convert_amount, parse_number
 from .schema import Meta, Report, Section, TableReport, Value, Warning
 from .segment import Segmentation, segment
-from .tables.locate import LocatedTable, locate, section_text, table_text
+from .tables.locate import LocatedTable, locate, table_text
 from .tables.read import MappedCell, TableReading, read_active, read_applications, read_review
 from .tables.runs import read_active_runs, read_applications_runs, read_review_runs
 
 _READERS = {"active": read_active, "applications": read_applications,
             "review_litigation": read_review}
+_RUN_READERS = {"active": read_active_runs, "applications": read_applications_runs,
+                "review_litigation": read_review_runs}
 _TABLE_NUMBER = {"active": "二", "applications": "三", "review_litigation": "四"}
 
 
@@ -37,12 +39,14 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
     tpl = templates(patterns_dirs)
     seg = segment(document, patterns_dirs)
     located = locate(seg, tpl)
+    # The prose is read first: its figures help settle tables that lost their cell borders.
+    claims = extract_claims(document, seg, patterns_dirs)
+    specs = claim_specs(patterns_dirs)
     readings: dict[str, TableReading] = {}
-    overview = section_text(seg, 1)
     for name, table in located.items():
         if not table.grids:
             table.region = table_text(seg, name)
-        readings[name] = _read(table, tpl, overview.text if overview else "")
+        readings[name] = _read(table, tpl, claims, specs)
     values, warnings = _normalize(readings, patterns_dirs)
     if document.damaged and not values:
         raise DamagedInput(f"{document.path}: the file is damaged or truncated; "
@@ -73,21 +77,17 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
         warnings=warnings,
     )
     report.derived = _derived_totals(report, tpl)
-    report.claims = extract_claims(document, seg, patterns_dirs)
+    report.claims = claims
     return report
 
 
-def _read(table: LocatedTable, tpl, prose: str) -> TableReading:
+def _read(table: LocatedTable, tpl, claims, specs) -> TableReading:
     """Grids are read by their labels; a table printed as bare text by its digit runs."""
     if table.grids:
         return _READERS[table.name](table, tpl)
     if table.region is None:
         return TableReading(table.name)
-    if table.name == "active":
-        return read_active_runs(table, tpl, prose)
-    if table.name == "applications":
-        return read_applications_runs(table, tpl)
-    return read_review_runs(table, tpl)
+    return _RUN_READERS[table.name](table, tpl, claims, specs)
 
 
 def _normalize(readings: dict[str, TableReading], patterns_dirs) -> tuple[list[Value], list[Warning]]:

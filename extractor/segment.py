@@ -78,12 +78,14 @@ class _HeadingMatcher:
             r"^\s*(?:" + "|".join(f"(?:{p})" for p in patterns.numbering) + r")\s*")
         self.titles = [(s.number, s.key, label_key(t)) for s in patterns.sections for t in s.titles]
         self.max_extra = patterns.max_extra_ratio
-        # Inline headings need Chinese ordinal numbering: "…。三、收到和处理政府信息公开申请情况…"
+        # Inside a run-together line a heading needs its numbering ("…。三、收到和处理…",
+        # "…情况。 2.主动公开…", "…—— 第二部分 主动公开…"): a bare title there is prose.
         alternatives = sorted({t for s in patterns.sections for t in s.titles}, key=len, reverse=True)
         body = "|".join(r"\s*".join(regex.escape(ch) for ch in nfkc(t) if not ch.isspace())
                         for t in alternatives)
+        numbering = "|".join(f"(?:{p})" for p in patterns.numbering)
         self.inline = regex.compile(
-            r"(?:(?<=^|[\s。；;:：!！?？\"”）)])|(?<=\d))([一二三四五六]\s*[、.．])\s*(" + body + r")")
+            r"(?:(?<=^|[\s。；;:：!！?？\"”）)\]%—-])|(?<=\d))(" + numbering + r")\s*(" + body + r")")
 
     def ordinal(self, numbering: str) -> int | None:
         digits = regex.sub(r"\D", "", numbering)

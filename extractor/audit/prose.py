@@ -10,28 +10,12 @@ one is noted.
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from functools import lru_cache
 
-from ..patterns import load_patterns
+from ..claims import claim_alternatives, claim_specs, subjects
 from ..schema import Claim
 from .expressions import Context, Sum, evaluate, likely_cause, plain
 from .model import ClaimCheck, Finding, RuleTally
 from .rules import Rule
-
-
-@lru_cache(maxsize=8)
-def claim_specs(patterns_dirs: tuple[str, ...]) -> dict:
-    """patterns/claims.yaml as lookups: claim id → table expressions, share bases, subjects."""
-    data = load_patterns(patterns_dirs).extra.get("claims", {})
-    return {
-        "values": {c["id"]: c["values"] for c in data.get("claims", [])},
-        "share_of": data.get("share", {}).get("of", []),
-        "subjects": {name: s["blocks"] for name, s in data.get("subjects", {}).items()},
-    }
-
-
-def subjects(patterns_dirs: tuple[str, ...] = ()) -> dict[str, list[str]]:
-    return claim_specs(patterns_dirs)["subjects"]
 
 
 def percent_matches(numerator: Decimal, denominator: Decimal, printed: Decimal,
@@ -46,15 +30,6 @@ def percent_matches(numerator: Decimal, denominator: Decimal, printed: Decimal,
     if printed == truncated:
         return True, "truncated", rounded
     return False, "", rounded
-
-
-def claim_alternatives(claim: Claim, specs: dict) -> list[list[str]]:
-    if claim.id.startswith("active."):
-        return [[claim.id]]
-    if claim.id.startswith("item."):
-        item = claim.id.split(".", 1)[1]
-        return [[f"active.{item}.prior_items", f"active.{item}.change"]]
-    return specs["values"].get(claim.id, [])
 
 
 def _first_complete(alternatives, ctx: Context, subject) -> list[Sum]:

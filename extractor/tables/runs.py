@@ -14,15 +14,17 @@ large as the year's flow, choose among their splits, always flagged.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import product
 from statistics import pvariance
 
 import regex
 
+from ..claims import claim_agrees
 from ..document import Cell
 from ..labels import Templates
+from ..schema import Claim
 from ..textnorm import nfkc
 from .locate import LocatedTable, TextRegion
 from .read import MappedCell, TableReading
@@ -62,14 +64,18 @@ class Run:
     digits: str
     positions: list[int]  # offset in the region text of each character of `digits`
     breaks: frozenset[int]  # indices i where a separator stood before digits[i]
+    # A no-value mark ("—", "/", "无") is a cell of its own: it stands in `digits` as a "0"
+    # between two breaks (nothing to add), and is printed back as itself.
+    marks: dict[int, str] = field(default_factory=dict)
 
     def piece(self, lo: int, hi: int) -> tuple[int, int]:
         """Region-text offsets of digits[lo:hi]."""
         return self.positions[lo], self.positions[hi - 1] + 1
 
 
-_DIGIT = regex.compile(r"\d")
-_RUN = regex.compile(r"\s*(\d[\d \t\u3000]*(?:\.\d+)?)")
+_MARKS = "—–−－―/／无"
+_DIGIT = regex.compile(rf"[\d{_MARKS}]")  # where a run may start
+_RUN = regex.compile(rf"\s*([\d{_MARKS}][\d{_MARKS} \t\u3000]*(?:\.\d+)?)")
 _NEXT_NUMBERING = regex.compile(r"\s*[.、．](?!\d)")
 
 
@@ -90,14 +96,20 @@ def run_at(text: str, start: int, end: int, *, decimal: bool = False,
         compact_digits = regex.sub(r"\s", "", stripped)
         if stripped.endswith(tail) and len(compact_digits) > len(tail):
             raw = stripped[: -len(tail)]
-    digits, positions, breaks = [], [], set()
+    digits, positions, breaks, marks = [], [], set(), {}
     for i, ch in enumerate(raw):
-        if ch.isdigit() or ch == ".":
+        if ch in _MARKS:
+            marks[len(digits)] = ch
+            breaks |= {len(digits), len(digits) + 1}
+            digits.append("0")
+            positions.append(raw_start + i)
+        elif ch.isdigit() or ch == ".":
             if digits and raw[i - 1].isspace():
                 breaks.add(len(digits))
             digits.append(ch)
             positions.append(raw_start + i)
-    return Run("".join(digits), positions, frozenset(breaks)) if digits else None
+    breaks = {b for b in breaks if 0 < b < len(digits)}
+    return Run("".join(digits), positions, frozenset(breaks), marks) if digits else None
 
 
 # ------------------------------------------------------------------ enumerating splits
@@ -141,23 +153,31 @@ def sum_splits(digits: str, n: int, breaks: frozenset[int] = frozenset(),
     return out
 
 
-def block_splits(digits: str, blocks: int, size: int,
-                 breaks: frozenset[int] = frozenset()) -> list[tuple[int, ...]]:
-    """Splits into `blocks` consecutive groups of `size` numbers, each a sum split."""
+def block_splits(digits: str, blocks: int, size: int, breaks: frozenset[int] = frozenset(),
+                 broken: int = 0) -> list[tuple[int, ...]]:
+    """Splits into `blocks` consecutive groups of `size` numbers, each a sum split (up to
+    `broken` of them any split, for a block whose printed total is wrong)."""
     results: list[tuple[int, ...]] = []
 
-    def walk(lo: int, left: int, acc: tuple[int, ...]) -> None:
+    def walk(lo: int, left: int, spare: int, acc: tuple[int, ...]) -> None:
         if left == 0:
             if lo == len(digits):
                 results.append(acc)
             return
         for hi in range(lo + size, len(digits) - (left - 1) * size + 1):
-            for split in sum_splits(digits, size, breaks, lo, hi):
+            options = sum_splits(digits, size, breaks, lo, hi)
+            if spare and not options:
+                options = plain_splits(digits[lo:hi], size, frozenset(b - lo for b in breaks
+                                                                        if lo < b < hi))
+                used = 1
+            else:
+                used = 0
+            for split in options:
                 if len(results) >= _MAX_SPLITS:
                     return
-                walk(hi, left - 1, acc + split)
+                walk(hi, left - 1, spare - used, acc + split)
 
-    walk(0, blocks, ())
+    walk(0, blocks, broken, ())
     return results
 
 
@@ -192,8 +212,8 @@ def _cells(region: TextRegion, run: Run, values: tuple[int, ...], confidence: fl
         hi = lo + len(str(value))
         start, end = run.piece(lo, hi)
         page, span, bbox = region.where(start, end)
-        cells.append(Cell(text=run.digits[lo:hi], row=-1, col=-1, page=page, span=span, bbox=bbox,
-                          confidence=confidence))
+        cells.append(Cell(text=run.marks.get(lo, run.digits[lo:hi]), row=-1, col=-1, page=page,
+                          span=span, bbox=bbox, confidence=confidence))
         lo = hi
     return cells
 
@@ -206,7 +226,8 @@ def _describe(candidates: list[tuple[int, ...]]) -> str:
 
 # ------------------------------------------------------------------ table 3
 
-def read_applications_runs(table: LocatedTable, tpl: Templates) -> TableReading:
+def read_applications_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
+                           specs: dict) -> TableReading:
     reading = TableReading("applications")
     region = table.region
     text = region.text
@@ -235,7 +256,7 @@ def read_applications_runs(table: LocatedTable, tpl: Templates) -> TableReading:
         end = following[1][0] if following else len(text)
         # The digits may come after the rest of a wrapped label ("（二）部分公开（区分处理的，
         # 只计这一情 447 7 0 0 0 0 454 形，不计其他情形）" in a PDF without rulings).
-        first_digit = _DIGIT.search(text, label_end, end)
+        first_digit = _DIGIT.search(text, label_end, end)  # a digit or a no-value mark
         if first_digit is None:
             continue
         run = run_at(text, first_digit.start(), end,
@@ -244,12 +265,17 @@ def read_applications_runs(table: LocatedTable, tpl: Templates) -> TableReading:
             continue
         splits = sum_splits(run.digits, n, run.breaks)
         if not splits:
+            # The publisher's row does not add up: any split may be it, and the identities
+            # between rows (which do not involve this row's 总计 alone) choose.
+            splits = plain_splits(run.digits, n, run.breaks)
             reading.warn("digits_unsplittable",
-                         f"table 3 row {row.key}: no split of {run.digits!r} into {n} cells adds up",
+                         f"table 3 row {row.key}: no split of {run.digits!r} into {n} cells adds "
+                         f"up; {len(splits)} splits left to the column identities",
                          [f"applications.{row.key}.{c}" for c in columns])
-            continue
+            if not splits:
+                continue
         runs[row.key], candidates[row.key] = run, splits
-    chosen, confidence = _settle(candidates, rows, columns, apps)
+    chosen, confidence = _settle(candidates, rows, columns, _prose_agreement(claims, specs, columns))
     for key, values in chosen.items():
         if len(candidates[key]) > 1:
             how = ("settled by the column identities" if confidence[key] == SETTLED
@@ -288,8 +314,21 @@ def _sub_number(row, apps) -> int | None:
     return members.index(row.key) + 1
 
 
-def _settle(candidates: dict[str, list[tuple[int, ...]]], rows, columns, apps):
-    """One split per row: the combination satisfying most column identities (rules 2, 3)."""
+def _prose_agreement(claims: list[Claim], specs: dict, columns: list[str]):
+    """How many of the prose's counts a table-3 assignment (row → values) reproduces."""
+    relevant = [c for c in claims if c.role == "count"]
+
+    def score(assignment: dict[str, tuple[int, ...]]) -> int:
+        values = {f"applications.{row}.{col}": v for row, vs in assignment.items()
+                  for col, v in zip(columns, vs)}
+        return sum(claim_agrees(c, values, specs) is True for c in relevant)
+
+    return score
+
+
+def _settle(candidates: dict[str, list[tuple[int, ...]]], rows, columns, prose):
+    """One split per row: the combination satisfying most column identities (rules 2, 3),
+    then agreeing with most of the prose's counts."""
     keys = list(candidates)
     ambiguous = [k for k in keys if len(candidates[k]) > 1]
     fixed = {k: candidates[k][0] for k in keys if len(candidates[k]) == 1}
@@ -324,19 +363,39 @@ def _settle(candidates: dict[str, list[tuple[int, ...]]], rows, columns, apps):
                 best_score, best = s, [picks]
             elif s == best_score:
                 best.append(picks)
-        if len(best) == 1:
-            chosen = dict(zip(ambiguous, best[0]))
-            return {**fixed, **chosen}, {**confidence, **{k: SETTLED for k in ambiguous}}
-        # Rows on which all best combinations agree are settled; the others are guesses.
-        chosen, result_conf = {}, dict(confidence)
-        for i, k in enumerate(ambiguous):
-            options = {picks[i] for picks in best}
-            pick = max(options, key=_plausibility) if len(options) > 1 else next(iter(options))
-            chosen[k] = pick
-            result_conf[k] = SETTLED if len(options) == 1 else GUESSED
-        return {**fixed, **chosen}, result_conf
-    chosen = {k: max(candidates[k], key=_plausibility) for k in ambiguous}
-    return {**fixed, **chosen}, {**confidence, **{k: GUESSED for k in ambiguous}}
+    else:
+        best = [_coordinate_ascent(candidates, ambiguous, fixed, score)]
+    if len(best) > 1:
+        agreement = [prose({**fixed, **dict(zip(ambiguous, picks))}) for picks in best]
+        best = [picks for picks, a in zip(best, agreement) if a == max(agreement)]
+    if len(best) == 1:
+        chosen = dict(zip(ambiguous, best[0]))
+        return {**fixed, **chosen}, {**confidence, **{k: SETTLED for k in ambiguous}}
+    # Rows on which all best combinations agree are settled; the others are guesses.
+    chosen, result_conf = {}, dict(confidence)
+    for i, k in enumerate(ambiguous):
+        options = {picks[i] for picks in best}
+        pick = max(options, key=_plausibility) if len(options) > 1 else next(iter(options))
+        chosen[k] = pick
+        result_conf[k] = SETTLED if len(options) == 1 else GUESSED
+    return {**fixed, **chosen}, result_conf
+
+
+def _coordinate_ascent(candidates, ambiguous, fixed, score, passes: int = 6) -> tuple:
+    """Too many combinations to try them all: improve one row at a time until nothing moves
+    (a row that breaks its own sum is usually the only free one, so this finds the best)."""
+    picks = {k: max(candidates[k], key=_plausibility) for k in ambiguous}
+    for _ in range(passes):
+        moved = False
+        for k in ambiguous:
+            current = score({**fixed, **picks})
+            for option in candidates[k]:
+                trial = {**fixed, **picks, k: option}
+                if score(trial) > current:
+                    picks[k], current, moved = option, score(trial), True
+        if not moved:
+            break
+    return tuple(picks[k] for k in ambiguous)
 
 
 def _plausibility(values: tuple[int, ...]) -> tuple:
@@ -347,37 +406,50 @@ def _plausibility(values: tuple[int, ...]) -> tuple:
 
 # ------------------------------------------------------------------ table 4
 
-def read_review_runs(table: LocatedTable, tpl: Templates) -> TableReading:
+def read_review_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
+                     specs: dict) -> TableReading:
     reading = TableReading("review_litigation")
     region = table.region
     text = region.text
     blocks, fields = tpl.review_block_order, tpl.review_field_order
+    keys = [f"review_litigation.{b}.{f}" for b in blocks for f in fields]
+    reading.rows_expected = len(blocks)
     labels = tuple(label for group in (tpl.tables.review_litigation.blocks,
                                        tpl.tables.review_litigation.fields) for item in group
                    for label in item.labels) + tuple(tpl.tables.review_litigation.block_groups)
-    # The numbers follow the two-level header.
     header = _find(text, labels, 0)
-    first_digit = regex.compile(r"\d").search(text, header[1]) if header else None
-    if first_digit is None:
+    if header is None:
         return reading
-    run = run_at(text, first_digit.start(), len(text))
-    reading.rows_expected = len(blocks)
-    if run is None:
+    # The numbers follow the two-level header: the longest run after it (a sentence before
+    # the table may mention a count of its own).
+    runs = [r for m in _DIGIT.finditer(text, header[1])
+            if (m.start() == header[1] or not _DIGIT.match(text[m.start() - 1]))
+            and (r := run_at(text, m.start(), len(text))) is not None]
+    if not runs:
         return reading
+    run = max(runs, key=lambda r: len(r.digits))
     size = len(fields)
     splits = block_splits(run.digits, len(blocks), size, run.breaks)
-    keys = [f"review_litigation.{b}.{f}" for b in blocks for f in fields]
+    how = "the block sums"
     if not splits:
+        # A misprinted total: one block may break its sum (the audit will say which).
+        splits = block_splits(run.digits, len(blocks), size, run.breaks, broken=1)
+        how = "the block sums, one block excepted"
         reading.warn("digits_unsplittable",
-                     f"table 4: no split of {run.digits!r} into {len(blocks)} blocks of {size} adds up",
-                     keys)
+                     f"table 4: no split of {run.digits!r} into {len(blocks)} blocks of {size} "
+                     "adds up in every block", keys)
+    if not splits:
         return reading
-    confidence = UNIQUE if len(splits) == 1 else GUESSED
-    values = splits[0] if len(splits) == 1 else max(splits, key=lambda v: -pvariance(_lengths(v)))
+    score = _claims_score(claims, specs, keys)
+    values = max(splits, key=lambda v: (score(v), -pvariance(_lengths(v))))
+    confidence = (UNIQUE if len(splits) == 1 and how == "the block sums" else
+                  SETTLED if len(splits) == 1 or
+                  sum(score(v) == score(values) for v in splits) == 1 and score(values) > 0
+                  else GUESSED)
     if len(splits) > 1:
         reading.warn("ambiguous_digits",
-                     f"table 4: {run.digits!r} splits {len(splits)} ways ({_describe(splits)}); "
-                     f"the most plausible kept: {' '.join(map(str, values))}", keys)
+                     f"table 4: {run.digits!r} splits {len(splits)} ways by {how} "
+                     f"({_describe(splits)}); kept {' '.join(map(str, values))}", keys)
     reading.rows_matched = len(blocks)
     for key, cell in zip(keys, _cells(region, run, values, confidence)):
         reading.cells.append(MappedCell(key=key, table="review_litigation", cell=cell,
@@ -386,9 +458,61 @@ def read_review_runs(table: LocatedTable, tpl: Templates) -> TableReading:
     return reading
 
 
+def _claims_score(claims: list[Claim], specs: dict, keys: list[str]):
+    """A candidate's agreement with the prose: how many stated counts it reproduces."""
+    relevant = [c for c in claims if c.role == "count"]
+
+    def score(values: tuple) -> int:
+        assignment = dict(zip(keys, values))
+        return sum(claim_agrees(c, assignment, specs) is True for c in relevant)
+
+    return score
+
+
 # ------------------------------------------------------------------ table 2
 
-def read_active_runs(table: LocatedTable, tpl: Templates, prose: str) -> TableReading:
+_PIECE = {
+    "count": regex.compile(r"\d+"),
+    "signed": regex.compile(r"[+\-−－]?\d+"),
+    "amount": regex.compile(r"\d+(?:\.\d+)?"),
+}
+
+
+def row_splits(raw: str, kinds: list[str]) -> list[tuple[str, ...]]:
+    """Every reading of a run-together table-2 row as len(kinds) printed cells: a sign starts
+    a signed cell, a decimal point stays inside an amount, a no-value mark is a cell."""
+    out: list[tuple[str, ...]] = []
+
+    def walk(at: int, left: list[str], acc: tuple[str, ...]) -> None:
+        if len(out) >= _MAX_SPLITS:
+            return
+        while at < len(raw) and raw[at].isspace():
+            at += 1
+        if not left:
+            if at == len(raw):
+                out.append(acc)
+            return
+        if at < len(raw) and raw[at] in _MARKS:
+            walk(at + 1, left[1:], (*acc, raw[at]))
+            return
+        found = _PIECE[left[0]].match(raw, at)
+        if not found:
+            return
+        piece = found.group()
+        digits_start = at + (1 if piece[0] in "+-−－" else 0)
+        for end in range(digits_start + 1, found.end() + 1):
+            text = raw[at:end]
+            number = text.lstrip("+-−－")
+            if number.endswith(".") or (len(number.split(".")[0]) > 1 and number[0] == "0"):
+                continue
+            walk(end, left[1:], (*acc, text))
+
+    walk(0, kinds, ())
+    return out
+
+
+def read_active_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
+                     specs: dict) -> TableReading:
     reading = TableReading("active")
     region = table.region
     text = region.text
@@ -399,7 +523,8 @@ def read_active_runs(table: LocatedTable, tpl: Templates, prose: str) -> TableRe
     reading.format = fmt
     anchors = tuple(label for group in (active.items, active.blocks) for spec in group.values()
                     for label in spec.labels)
-    header_words = tuple(label for spec in active.fields.values() for label in spec.labels) + ("信息内容",)
+    header_words = tuple(label for spec in active.fields.values() for label in spec.labels) + \
+        tuple(active.stub_labels)
     position = 0
     for layout in active.formats[fmt]:
         for item in layout.items:
@@ -410,72 +535,57 @@ def read_active_runs(table: LocatedTable, tpl: Templates, prose: str) -> TableRe
             position = hit[1]
             following = _find(text, anchors + header_words, hit[1])
             end = following[0] if following else len(text)
+            raw = _ROW_TEXT.match(text, hit[1], end)
+            if raw is None or not raw.group(1).strip():
+                continue
             kinds = [active.fields[f].kind for f in layout.fields]
-            run = run_at(text, hit[1], end, decimal="amount" in kinds)
-            if run is None:
-                continue
             keys = [f"active.{item}.{f}" for f in layout.fields]
-            if len(layout.fields) == 1:
-                splits = [(run.digits,)]
-            elif "." in run.digits or "signed" in kinds:
-                reading.warn("digits_unsplittable",
-                             f"table 2 row {item}: {run.digits!r} cannot be split safely", keys)
-                continue
-            else:
-                splits = plain_splits(run.digits, len(layout.fields), run.breaks)
+            splits = row_splits(raw.group(1).rstrip(), kinds)
             if not splits:
+                reading.warn("digits_unsplittable",
+                             f"table 2 row {item}: {raw.group(1)!r} cannot be read as "
+                             f"{len(kinds)} cells", keys)
                 continue
-            hints = _prose_hints(prose, active.items[item].labels, layout.fields, active)
-            values = max(splits, key=lambda v: _active_plausibility(v, layout.fields, hints))
+            score = _claims_score(claims, specs, keys)
+            values = max(splits, key=lambda v: _active_plausibility(v, layout.fields, score))
             confidence = 1.0 if len(splits) == 1 else GUESSED
             if len(splits) > 1:
                 reading.warn("ambiguous_digits",
-                             f"table 2 row {item}: {run.digits!r} splits {len(splits)} ways "
-                             f"({_describe(splits)}); kept {' '.join(map(str, values))} "
-                             f"(prose figures {hints or 'none'}, 现行有效 ≥ 本年制发)", keys)
+                             f"table 2 row {item}: {raw.group(1)!r} splits {len(splits)} ways "
+                             f"({' | '.join(' '.join(v) for v in splits[:_SHOWN])}); kept "
+                             f"{' '.join(values)} (the prose's figures, then 现行有效 ≥ 本年制发, "
+                             "a change no larger than the items it changes)", keys)
             reading.rows_matched += 1
-            cells = _amount_cells(region, run, values) if len(layout.fields) == 1 else \
-                _cells(region, run, values, confidence)
-            for field, key, cell in zip(layout.fields, keys, cells):
+            offset = raw.start(1)
+            for field, key, piece in zip(layout.fields, keys, values):
+                at = text.index(piece, offset)
+                offset = at + len(piece)
+                page, span, bbox = region.where(at, offset)
                 spec = active.fields[field]
                 reading.cells.append(MappedCell(
-                    key=key, table="active", cell=cell, kind=spec.kind, unit=spec.unit,
-                    confidence=confidence, note="cell boundaries recovered from a digit run"
-                    if len(splits) > 1 else None))
+                    key=key, table="active", kind=spec.kind, unit=spec.unit,
+                    cell=Cell(text=piece, row=-1, col=-1, page=page, span=span, bbox=bbox,
+                              confidence=confidence),
+                    confidence=confidence,
+                    note="cell boundaries recovered from a digit run" if len(splits) > 1 else None))
     return reading
 
 
-def _amount_cells(region: TextRegion, run: Run, values) -> list[Cell]:
-    start, end = run.piece(0, len(run.digits))
-    page, span, bbox = region.where(start, end)
-    return [Cell(text=run.digits, row=-1, col=-1, page=page, span=span, bbox=bbox)]
+_ROW_TEXT = regex.compile(rf"\s*([\d{_MARKS}+\-−－.\s]*)")
 
 
-_PROSE_NUMBER = regex.compile(r"(\d[\d,，]*)\s*(?:件|个|项)")
-
-
-def _prose_hints(prose: str, item_labels: list[str], fields: list[str], active) -> dict[str, set[int]]:
-    """Figures the prose states for this item, by field ("本年度制发的规范性文件77件")."""
-    hints: dict[str, set[int]] = {}
-    if not prose:
-        return hints
-    keywords = {f: active.fields[f].prose for f in fields if active.fields[f].prose}
-    for clause in regex.split(r"[。；;，,]", nfkc(prose)):
-        if not any(label in clause for label in item_labels):
-            continue
-        numbers = [int(x.replace(",", "")) for x in _PROSE_NUMBER.findall(clause)]
-        if len(numbers) != 1:
-            continue
-        for field, words in keywords.items():
-            if any(word in clause for word in words):
-                hints.setdefault(field, set()).add(numbers[0])
-    return hints
-
-
-def _active_plausibility(values: tuple[int, ...], fields: list[str], hints) -> tuple:
-    by_field = dict(zip(fields, values))
-    agreeing = sum(1 for f, vs in hints.items() if by_field.get(f) in vs)
-    stock_ok = 1
+def _active_plausibility(values: tuple[str, ...], fields: list[str], score) -> tuple:
+    """Agreement with the prose first, then what the columns are: 现行有效 is a stock at least
+    as large as the year's 制发; a 本年增/减 is no larger than the items it changes and, when
+    printed without a sign, most often 0."""
+    numbers = tuple(0 if v in _MARKS else int(float(v.replace("−", "-").replace("－", "-")))
+                    for v in values)
+    by_field = dict(zip(fields, numbers))
+    sensible = 0
     if "in_force" in by_field and "made" in by_field:
-        stock_ok = int(by_field["in_force"] >= by_field["made"])
-    return (agreeing, stock_ok, -pvariance(_lengths(values)))
+        sensible += by_field["in_force"] >= by_field["made"]
+    if "change" in by_field and "prior_items" in by_field:
+        change = values[fields.index("change")]
+        sensible += abs(by_field["change"]) <= by_field["prior_items"]
+        sensible += change[0] in "+-−－" or by_field["change"] == 0
+    return (score(numbers), sensible, -pvariance([len(v) for v in values]))
