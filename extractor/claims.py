@@ -24,7 +24,6 @@ from .tables.locate import TextRegion, section_text
 from .textnorm import nfkc
 
 _PROSE_SECTIONS = (1, 3, 4)
-_MIN_LINE = 15  # shorter lines in the table sections are table rows or captions, not prose
 _SENTENCE = regex.compile(r"[。！？!?]")  # a semicolon joins clauses of one sentence
 _TOKEN = regex.compile(
     r"(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?(?P<unit>个百分点|百分点|%|件|项|条|个|宗|起|人次)"
@@ -112,7 +111,8 @@ def extract_claims(document: Document, seg: Segmentation,
     claims: list[Claim] = []
     numbers = [s.number for s in seg.sections if s.number in _PROSE_SECTIONS]
     for number in numbers:
-        region = section_text(seg, number, min_line=_MIN_LINE if number != 1 else 0)
+        # Every line: a sentence wraps, and its last line ("3件。") may be short.
+        region = section_text(seg, number)
         if region is None:
             continue
         text = _Compact(region)
@@ -227,7 +227,9 @@ def _classify(prefix: str, suffix: str, unit: str, subject: str | None, mine: li
 def claim_specs(patterns_dirs: tuple[str, ...]) -> dict:
     """patterns/claims.yaml as lookups: claim id → table expressions, share bases, subjects."""
     data = load_patterns(patterns_dirs).extra.get("claims", {})
+    patterns = load_patterns(patterns_dirs)
     return {
+        "counterparts": {k: f.counterparts for k, f in patterns.tables.active.fields.items()},
         "values": {c["id"]: c["values"] for c in data.get("claims", [])},
         "share_of": data.get("share", {}).get("of", []),
         "subjects": {name: s["blocks"] for name, s in data.get("subjects", {}).items()},
@@ -240,7 +242,8 @@ def subjects(patterns_dirs: tuple[str, ...] = ()) -> dict[str, list[str]]:
 
 def claim_alternatives(claim: Claim, specs: dict) -> list[list[str]]:
     if claim.id.startswith("active."):
-        return [[claim.id]]
+        _, item, field = claim.id.split(".")
+        return [[claim.id], *([f"active.{item}.{other}"] for other in specs["counterparts"].get(field, []))]
     if claim.id.startswith("item."):
         item = claim.id.split(".", 1)[1]
         return [[f"active.{item}.prior_items", f"active.{item}.change"]]

@@ -164,14 +164,15 @@ def _grid(ys, xs, hs, vs, words: list[Word], page: int, s: GridSettings):
     region = (xs[0], ys[0], xs[-1], ys[-1])
     inside: dict[int, list[Word]] = {}
     outside: list[Word] = []
-    for w in words:
-        cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
+    for word in words:
+        cx, cy = (word.bbox[0] + word.bbox[2]) / 2, (word.bbox[1] + word.bbox[3]) / 2
         if not (region[0] <= cx <= region[2] and region[1] <= cy <= region[3]):
-            outside.append(w)
+            outside.append(word)
             continue
         r = max(0, min(n_rows - 1, _band(ys, cy)))
-        c = max(0, min(n_cols - 1, _band(xs, cx)))
-        inside.setdefault(uf.find(r * n_cols + c), []).append(w)
+        for w in _split_across(word, [x for x in xs[1:-1] if _covered(vs, x, ys[r], ys[r + 1], s)]):
+            c = max(0, min(n_cols - 1, _band(xs, (w.bbox[0] + w.bbox[2]) / 2)))
+            inside.setdefault(uf.find(r * n_cols + c), []).append(w)
     if not inside:
         return None, words  # a frame or a box with no text: not a table
     cells = []
@@ -186,6 +187,36 @@ def _grid(ys, xs, hs, vs, words: list[Word], page: int, s: GridSettings):
     cells.sort(key=lambda cell: (cell.row, cell.col))
     return Grid(cells=cells, n_rows=n_rows, n_cols=n_cols, page=page, source="ruling",
                 bbox=region), outside
+
+
+def _width(ch: str) -> float:
+    """Relative advance of a character: full width for CJK, about half for ASCII."""
+    return 0.55 if ord(ch) < 0x2E80 else 1.0
+
+
+def _split_across(word: Word, rulings: list[float]) -> list[Word]:
+    """A word that crosses a column ruling is two cells' text run together ("件48": the
+    wrapped 件 of one cell beside the 48 of the next): cut it where the ruling falls, placing
+    characters by their estimated advance."""
+    x0, y0, x1, y1 = word.bbox
+    cuts = [x for x in rulings if x0 + 1 < x < x1 - 1]
+    if not cuts or len(word.text) < 2:
+        return [word]
+    unit = (x1 - x0) / sum(_width(ch) for ch in word.text)
+    pieces: list[Word] = []
+    side = None
+    at = x0
+    for ch in word.text:
+        end = at + _width(ch) * unit
+        here = sum(1 for x in cuts if x <= (at + end) / 2)  # which side of the cuts
+        if here != side:
+            pieces.append(Word("", (at, y0, end, y1), word.order, word.confidence))
+            side = here
+        last = pieces[-1]
+        last.text += ch
+        last.bbox = (last.bbox[0], y0, end, y1)
+        at = end
+    return pieces
 
 
 def _band(edges: list[float], pos: float) -> int:

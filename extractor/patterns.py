@@ -47,6 +47,8 @@ class ActiveField(Labelled):
     unit: str | None = None
     # Words the prose uses for this column ("本年度制发…77件"): hints for text-only tables.
     prose: list[str] = Field(default_factory=list)
+    # The same quantity under another format's column (made ↔ new_made).
+    counterparts: list[str] = Field(default_factory=list)
 
 
 class ActiveBlockLayout(_Model):
@@ -62,6 +64,7 @@ class ActiveTable(_Model):
     fields: dict[str, ActiveField]
     blocks: dict[str, Labelled]
     formats: dict[str, list[ActiveBlockLayout]]
+    plausibility: dict[str, float] = Field(default_factory=dict)
 
 
 class ApplicationRow(KeyedLabels):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import __version__
+from .bodies import infer as infer_body
+from .bodies import opening_text
 from .claims import claim_specs, extract_claims
 from .document import Document
 from .errors import DamagedInput, NotAReport
@@ -78,6 +80,8 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
     )
     report.derived = _derived_totals(report, tpl)
     report.claims = claims
+    body = infer_body(report, opening_text(document), patterns_dirs)
+    report.meta.body, report.meta.level, report.meta.region = body.body, body.level, body.region
     return report
 
 

@@ -95,7 +95,10 @@ class Meta(_Model):
     kind: Literal["pdf", "html", "docx", "text"]
     page_count: int
     title: str | None = None
-    agency: str | None = None
+    agency: str | None = Field(default=None, description="the agency as the title prints it")
+    body: str | None = Field(default=None, description="canonical name of the body, the same every year (丰乐市 → 丰乐市人民政府)")
+    level: str | None = Field(default=None, description="national, province, city, county, township or zone")
+    region: str | None = Field(default=None, description="the places in the body's name, e.g. 安化县柳溪镇")
     year: int | None = None
     format: FormatName
     extractor_version: str

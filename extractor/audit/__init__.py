@@ -28,14 +28,13 @@ def audit(report: Report, previous: Report | None = None, *, rules_dirs: tuple[s
     cross-year rules too."""
     ctx = Context(report=report, tpl=templates(patterns_dirs), previous=previous,
                   subjects=subjects(patterns_dirs))
-    fmt = ctx.table3_format
     result = AuditResult(file=report.meta.source, agency=report.meta.agency, year=report.meta.year,
                          previous=previous.meta.source if previous else None)
     rules = load_rules(rules_dirs, patterns_dirs)
     tallies = {r.id: RuleTally(rule=r.id, rule_number=r.rule) for r in rules}
     prose_rules = {r.rule: r for r in rules if r.kind == "prose"}
     for rule in rules:
-        if rule.kind == "prose" or fmt not in rule.formats:
+        if rule.kind == "prose" or ctx.formats[rule.table] not in rule.formats:
             continue
         if rule.scope == "consecutive_years" and previous is None:
             continue
@@ -53,16 +52,20 @@ def audit(report: Report, previous: Report | None = None, *, rules_dirs: tuple[s
 
 
 def same_body(a: Report, b: Report) -> bool:
-    """Reports of the same body: the same agency named in their titles."""
-    return bool(a.meta.agency) and compact(a.meta.agency or "") == compact(b.meta.agency or "")
+    """Reports of the same body: the same canonical body (丰乐市 and 丰乐市人民政府 are one),
+    or, where none was inferred, the same agency as printed."""
+    name_a = a.meta.body or a.meta.agency
+    name_b = b.meta.body or b.meta.agency
+    return bool(name_a) and compact(name_a) == compact(name_b or "")
 
 
 def audit_series(reports: list[Report], **kwargs) -> list[AuditResult]:
-    """Audit each report, with the previous year's report of the same body where given."""
+    """Audit each report, with the previous year's report of the same body where exactly one
+    is given (two reports of one body for one year leave the comparison ambiguous)."""
     results = []
     for report in reports:
-        previous = next((p for p in reports if p is not report and same_body(p, report)
-                         and p.meta.year is not None and report.meta.year is not None
-                         and p.meta.year == report.meta.year - 1), None)
-        results.append(audit(report, previous, **kwargs))
+        candidates = [p for p in reports if p is not report and same_body(p, report)
+                      and p.meta.year is not None and report.meta.year is not None
+                      and p.meta.year == report.meta.year - 1]
+        results.append(audit(report, candidates[0] if len(candidates) == 1 else None, **kwargs))
     return results

@@ -35,6 +35,7 @@ class Context:
         self.values = {v.key: v for v in self.report.values}
         self.previous_values = {v.key: v for v in self.previous.values} if self.previous else {}
         self.table3_format = table3_format(self.report)
+        self.formats = {"applications": self.table3_format, "active": table2_format(self.report)}
 
     def expand(self, placeholder: str) -> list[str]:
         """The values of "@rows", "@columns", "@blocks", "@items"."""
@@ -47,6 +48,13 @@ class Context:
         if placeholder == "@items":
             return list(self.tpl.active_items)
         raise ValueError(f"unknown placeholder list {placeholder}")
+
+
+def table2_format(report: Report) -> str:
+    """2019 when table 2 prints 上一年项目数量-style columns, else 2021."""
+    old_fields = (".prior_items", ".new_made", ".total_published", ".projects")
+    return "2019" if any(v.key.endswith(old_fields) for v in report.values if v.table == "active") \
+        else "2021"
 
 
 def table3_format(report: Report) -> str:

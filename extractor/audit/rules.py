@@ -50,6 +50,7 @@ class Rule(_Model):
     description: Text
     scope: Literal["report", "consecutive_years"] = "report"
     formats: list[Literal["2019", "2021"]] = Field(default_factory=lambda: ["2019", "2021"])
+    table: Literal["applications", "active"] = "applications"
     severity: Severity
     kind: Literal["arithmetic", "prose"] = "arithmetic"
     tolerance: Union[Literal["exact", "rounding"], Tolerance] = "exact"

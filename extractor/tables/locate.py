@@ -157,9 +157,8 @@ def table_text(seg: Segmentation, name: str) -> TextRegion | None:
     return section_text(seg, _SECTION_OF_TABLE[name])
 
 
-def section_text(seg: Segmentation, number: int, min_line: int = 0) -> TextRegion | None:
-    """The text lines of section `number` (after its heading) as one region; lines shorter
-    than `min_line` characters are left out."""
+def section_text(seg: Segmentation, number: int) -> TextRegion | None:
+    """The text lines of section `number` (after its heading) as one region."""
     section = seg.section(number)
     if section is None:
         return None
@@ -174,8 +173,6 @@ def section_text(seg: Segmentation, number: int, min_line: int = 0) -> TextRegio
             continue
         lo = section.body_start[1] if index == section.body_start[0] else 0
         hi = section.end[1] if index == section.end[0] else len(block.text)
-        if hi - lo < min_line:
-            continue
         if parts:
             parts.append("\n")
             length += 1
@@ -324,9 +321,11 @@ def _join(first: Grid, second: Grid, known_label) -> Grid:
         if (upper is None or upper.colspan != cell.colspan or not cell.text.strip()
                 or is_value_text(cell.text) or is_value_text(upper.text) or not upper.text.strip()):
             continue
-        # A continuation is a fragment below a fragment ("（四）无" / "法提供"): a complete
-        # label on either side ("行政许可" above "信息内容") is a row of its own.
-        if _starts_new_label(cell.text) or known_label(cell.text) or known_label(upper.text):
+        # A continuation completes a fragment ("（四）无" / "法提供", "（六）" / "其他处理"); a
+        # complete label above ("行政许可" over "信息内容"), or a complete label below that does
+        # not complete the one above, is a row of its own.
+        if _starts_new_label(cell.text) or known_label(upper.text) or (
+                known_label(cell.text) and not known_label(upper.text + cell.text)):
             continue
         upper.pieces = (*(upper.pieces or (upper.text,)), cell.text)
         upper.text = upper.text + cell.text

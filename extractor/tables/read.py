@@ -16,7 +16,7 @@ import regex
 from ..document import Cell
 from ..labels import STRONG, Templates, align_rows
 from ..numbers import Kind, parse_number
-from ..textnorm import label_key, nfkc
+from ..textnorm import compact, label_key, leading_numbering, nfkc
 from .locate import LocatedTable, RowRecord
 
 _UNIT_IN_HEADER = regex.compile(r"(?:单位[:：]?\s*)?[(（]?\s*(亿元|万元|千元|元)\s*[)）]?")
@@ -52,6 +52,15 @@ class TableReading:
         if not self.cells:
             return 0.0
         return round(sum(c.confidence for c in self.cells) / len(self.cells), 3)
+
+
+def _no_label_of_its_own(row: RowRecord, tpl: Templates) -> bool:
+    """No label cell of its own (its label merged down from a row cut by the page above),
+    or a fragment: unnumbered and no complete label of any table."""
+    leaf = row.leaf
+    if not leaf or not any(c.text.strip() for c in row.own):
+        return True
+    return not leading_numbering(compact(leaf)) and tpl.any_label.best(leaf, accept=0.9) is None
 
 
 def _any_number(cells: list[Cell]) -> bool:
@@ -116,8 +125,9 @@ def read_applications(table: LocatedTable, tpl: Templates) -> TableReading:
     inferred_columns = False
     last_map: tuple[dict[int, str], list[str] | None] = ({}, None)
     for row in table.rows:
-        if not row.values or (not row.leaf and not _any_number(row.values)):
-            # Without a label, a row of blanks or dashes is a placeholder, not data.
+        if not row.values or (not _any_number(row.values) and _no_label_of_its_own(row, tpl)):
+            # Blanks under no label of their own are a placeholder, or the rest of a label
+            # that a page break cut ("计这一情形，不计其他情形）" at the top of a page).
             placed.append(None)
             continue
         by_col, order = maps.get(id(row.grid), ({}, None))
@@ -294,7 +304,7 @@ def _header_fields(texts: list[str], tpl: Templates) -> list[tuple[str, str | No
             core = core.replace(stub, "")
         choice = tpl.active_fields.best(core, accept=0.8)
         if choice:
-            fields.append((choice.key, _unit_in(text)))
+            fields.append((choice.key, unit_in_header(text)))
     return fields
 
 
@@ -349,7 +359,8 @@ def _active_format(items, tpl: Templates) -> str | None:
     return max(votes, key=lambda f: (votes[f], f == "2021"))
 
 
-def _unit_in(text: str) -> str | None:
+def unit_in_header(text: str) -> str | None:
+    """The unit a column heading prints: 万元 in "本年收费金额（单位：万元）"."""
     found = _UNIT_IN_HEADER.search(nfkc(text))
     return found.group(1) if found else None
 

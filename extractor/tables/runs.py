@@ -27,7 +27,7 @@ from ..labels import Templates
 from ..schema import Claim
 from ..textnorm import nfkc
 from .locate import LocatedTable, TextRegion
-from .read import MappedCell, TableReading
+from .read import MappedCell, TableReading, unit_in_header
 
 UNIQUE = 0.95  # one split satisfies the arithmetic: recovered, not read
 SETTLED = 0.9  # several splits; exactly one satisfies the identities across rows
@@ -547,7 +547,8 @@ def read_active_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
                              f"{len(kinds)} cells", keys)
                 continue
             score = _claims_score(claims, specs, keys)
-            values = max(splits, key=lambda v: _active_plausibility(v, layout.fields, score))
+            values = max(splits, key=lambda v: _active_plausibility(
+                v, layout.fields, score, active.plausibility))
             confidence = 1.0 if len(splits) == 1 else GUESSED
             if len(splits) > 1:
                 reading.warn("ambiguous_digits",
@@ -556,6 +557,9 @@ def read_active_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
                              f"{' '.join(values)} (the prose's figures, then 现行有效 ≥ 本年制发, "
                              "a change no larger than the items it changes)", keys)
             reading.rows_matched += 1
+            units = _header_units(text, active, layout.fields, hit[0])
+            if raw.group(2):  # a unit printed after the last number belongs to its cell
+                values = (*values[:-1], values[-1] + raw.group(2))
             offset = raw.start(1)
             for field, key, piece in zip(layout.fields, keys, values):
                 at = text.index(piece, offset)
@@ -564,6 +568,7 @@ def read_active_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
                 spec = active.fields[field]
                 reading.cells.append(MappedCell(
                     key=key, table="active", kind=spec.kind, unit=spec.unit,
+                    printed_unit=units.get(field),
                     cell=Cell(text=piece, row=-1, col=-1, page=page, span=span, bbox=bbox,
                               confidence=confidence),
                     confidence=confidence,
@@ -571,21 +576,44 @@ def read_active_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
     return reading
 
 
-_ROW_TEXT = regex.compile(rf"\s*([\d{_MARKS}+\-−－.\s]*)")
+def _header_units(text: str, active, fields: list[str], before: int) -> dict[str, str]:
+    """Units printed after column headings ("采购总金额（万元）") in the block above a row."""
+    units = {}
+    for field in fields:
+        if active.fields[field].kind != "amount":
+            continue
+        heading = None
+        for found in _compiled(tuple(active.fields[field].labels)).finditer(text, 0, before):
+            heading = found
+        if heading is not None:
+            unit = unit_in_header(text[heading.start(): heading.end() + 12])
+            if unit:
+                units[field] = unit
+    return units
 
 
-def _active_plausibility(values: tuple[str, ...], fields: list[str], score) -> tuple:
+_ROW_TEXT = regex.compile(rf"\s*([\d{_MARKS}+\-−－.\s]*)(亿元|万元|千元|元|件|项|个)?")
+
+
+def _active_plausibility(values: tuple[str, ...], fields: list[str], score, limits) -> tuple:
     """Agreement with the prose first, then what the columns are: 现行有效 is a stock at least
     as large as the year's 制发; a 本年增/减 is no larger than the items it changes and, when
-    printed without a sign, most often 0."""
+    printed without a sign, most often 0; procurement projects are few, each of a size."""
     numbers = tuple(0 if v in _MARKS else int(float(v.replace("−", "-").replace("－", "-")))
                     for v in values)
     by_field = dict(zip(fields, numbers))
     sensible = 0
+    if "projects" in by_field and ("amount_yuan" in by_field or "amount_10k_yuan" in by_field):
+        yuan = by_field.get("amount_yuan", by_field.get("amount_10k_yuan", 0) * 10000)
+        ceiling = limits.get("max_yuan_per_procurement_project", float("inf"))
+        sensible += yuan <= ceiling * max(by_field["projects"], 1)
+        return (score(numbers), sensible, -len(values[fields.index("projects")]))
     if "in_force" in by_field and "made" in by_field:
         sensible += by_field["in_force"] >= by_field["made"]
     if "change" in by_field and "prior_items" in by_field:
         change = values[fields.index("change")]
         sensible += abs(by_field["change"]) <= by_field["prior_items"]
         sensible += change[0] in "+-−－" or by_field["change"] == 0
+    if "decisions" in by_field and "prior_items" in by_field:
+        sensible += by_field["decisions"] >= by_field["prior_items"]  # items are acted on often
     return (score(numbers), sensible, -pvariance([len(v) for v in values]))
