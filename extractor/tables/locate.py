@@ -295,7 +295,7 @@ def _stitch(grids: list[Grid], known_label) -> tuple[list[Grid], dict[int, Grid]
 
 
 def _continues(first: Grid, second: Grid) -> bool:
-    if second.source != "ruling" or first.source != "ruling":
+    if {first.source, second.source} - {"ruling", "ocr"}:  # page geometry is needed
         return False
     if second.page != max(c.page for c in first.cells) + 1:
         return False

@@ -1,0 +1,104 @@
+"""Scanned pages, text layers that lie, sideways scans: read through OCR (the `ocr` extra)."""
+
+import subprocess
+import sys
+
+import pymupdf
+import pytest
+
+from extractor import extract
+from extractor.load.textlayer import text_layer_is_usable
+
+from .conftest import CORPUS, canon, truth
+
+rapidocr = pytest.importorskip("rapidocr", reason="the OCR extra is not installed")
+
+
+def exact(report, expected: dict, prefixes=("",)) -> tuple[int, list]:
+    got = {v.key: v for v in report.values}
+    keys = [k for k in expected if k.startswith(prefixes)]
+    wrong = [(k, expected[k], got[k].value if k in got else None,
+              got[k].confidence if k in got else None) for k in keys
+             if k not in got or canon(got[k].value) != canon(expected[k])]
+    return len(keys) - len(wrong), wrong
+
+
+def test_scanned_pdf_read_by_ocr():
+    report = extract(CORPUS / "huaian_city_2024_scanned.pdf")
+    expected = truth("huaian_city_2024_scanned")["values"]
+    right, wrong = exact(report, expected)
+    assert right >= 0.99 * len(expected)
+    # A value OCR got wrong must say it is unsure.
+    assert all(confidence is not None and confidence < 0.9 for *_, confidence in wrong)
+    assert report.meta.format == "2021" and report.meta.agency == "淮安市人民政府"
+    assert any("read by OCR" in w.message for w in report.warnings)
+    v = report.get("applications.new_received.total")
+    assert v.page == 4 and len(v.bbox) == 4 and 0 < v.confidence <= 1
+
+
+def _page_images(pages):
+    source = pymupdf.open(CORPUS / "huaian_city_2024_scanned.pdf")
+    return [(source, source[i].get_images()[0][0]) for i in pages]
+
+
+def test_broken_text_layer_is_replaced_by_ocr(tmp_path):
+    """Page 4 as an image under a text layer of unmapped glyphs, as a CID font without a
+    ToUnicode map extracts."""
+    broken = pymupdf.open()
+    for source, xref in _page_images([3]):
+        page = broken.new_page(width=595, height=842)
+        page.insert_image(page.rect, stream=pymupdf.Pixmap(source, xref).tobytes("png"))
+        for y in range(80, 800, 18):
+            page.insert_text((60, y), "(cid:1201)(cid:882)(cid:3042)(cid:77)" * 4, fontsize=8,
+                             render_mode=3)
+    path = tmp_path / "broken.pdf"
+    broken.save(path)
+    assert not text_layer_is_usable([pymupdf.open(path)[0].get_text()], has_images=True)
+    report = extract(path)
+    expected = {k: v for k, v in truth("huaian_city_2024")["values"].items()
+                if k.startswith(("applications.new_received", "applications.granted",
+                                 "applications.denied"))}
+    right, wrong = exact(report, expected)
+    assert wrong == [] and right == len(expected)
+
+
+def test_sideways_scan_is_turned(tmp_path):
+    import cv2
+    import numpy as np
+
+    sideways = pymupdf.open()
+    for source, xref in _page_images([4]):
+        pixmap = pymupdf.Pixmap(source, xref)
+        image = np.frombuffer(pixmap.samples, np.uint8).reshape(pixmap.h, pixmap.w, pixmap.n)
+        turned = cv2.rotate(np.ascontiguousarray(image[:, :, :3]), cv2.ROTATE_90_COUNTERCLOCKWISE)
+        page = sideways.new_page(width=842, height=595)
+        page.insert_image(page.rect, stream=cv2.imencode(".png", turned)[1].tobytes())
+    path = tmp_path / "sideways.pdf"
+    sideways.save(path)
+    report = extract(path)
+    expected = truth("huaian_city_2024")["values"]
+    right, wrong = exact(report, expected, ("review_litigation", "applications.not_processed",
+                                            "applications.total_handled"))
+    assert wrong == [] and right == 15 + 35 + 7
+
+
+@pytest.mark.parametrize("text, usable", [
+    ("一、总体情况 2024年，我市坚持以习近平新时代中国特色社会主义思想为指导", True),
+    ("\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd", False),
+    ("\ue000\ue001\ue002\ue003\ue004\ue005\ue006\ue007\ue008\ue009\ue00a\ue00b", False),
+    ("(cid:12)(cid:45)(cid:88)(cid:12)(cid:45)(cid:88)", False),
+    ("Ã¦Â”Â¿Ã¥ÂºÂœÃ¤Â¿Â¡Ã¦ÂÂ¯Ã¥Â…Â¬Ã¥Â¼Â€", False),
+])
+def test_text_layer_detector(text, usable):
+    assert text_layer_is_usable([text], has_images=True) is usable
+
+
+def test_scan_without_the_ocr_extra_is_a_clear_error():
+    code = ("import sys; sys.modules['rapidocr'] = None; sys.argv = ['nianbao', 'extract', "
+            f"{str(CORPUS / 'huaian_city_2024_scanned.pdf')!r}]; "
+            "from extractor.cli import main; main()")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert "pip install 'nianbao[ocr]'" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
