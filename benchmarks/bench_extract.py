@@ -1,16 +1,21 @@
-"""End-to-end `extract` time against raw PyMuPDF text extraction of the same file, same run.
+"""Extraction and audit time against raw PyMuPDF text extraction of the same file, same run.
 
-    python benchmarks/bench_extract.py [FILES...] [--repeat N]
+    python benchmarks/bench_extract.py                 # bundled corpus + generated sample
+    python benchmarks/bench_extract.py FILES... [--repeat N]
+    python benchmarks/bench_extract.py --ocr           # also the scanned PDF (slow: OCR)
 
-For each PDF: the median over N runs of (a) `pymupdf.open` + `get_text()` of every page and
-(b) `extractor.extract` on the same file, their ratio, pages per second and the peak Python
-memory of one extract (tracemalloc). Non-PDF files report extract time only. Prints a markdown
-table for docs/PERFORMANCE.md. Not a test: timings are measured, never asserted.
+For each file: the median over N runs of (a) `pymupdf.open` + `get_text()` of every page (PDFs
+only), (b) `extractor.extract`, (c) `extractor.audit.audit` of the extracted report; the ratios
+of (b) and (b)+(c) to (a), pages per second and the peak Python memory of one extract
+(tracemalloc; MuPDF's own C allocations are not counted). Imports and caches are warmed first.
+Prints a markdown table and the machine it ran on, for docs/PERFORMANCE.md. Not a test:
+timings are measured, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import time
@@ -23,9 +28,19 @@ with warnings.catch_warnings():
     import pymupdf
 
 from extractor import extract
+from extractor.audit import audit
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = sorted((ROOT / "fixtures" / "corpus").glob("*.*"))
+SUFFIXES = {".pdf", ".html", ".txt", ".md", ".docx"}
+SCANNED = "huaian_city_2024_scanned.pdf"
+
+
+def default_files(ocr: bool) -> list[Path]:
+    files = []
+    for folder in (ROOT / "fixtures" / "corpus", ROOT / "fixtures" / "generated"):
+        files += sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES
+                        and p.name != "template_2021_blank.docx")
+    return [p for p in files if ocr or p.name != SCANNED]
 
 
 def raw_pymupdf(path: Path) -> None:
@@ -51,33 +66,54 @@ def peak_memory(fn) -> float:
     return peak / 2**20
 
 
+def machine() -> str:
+    cpu = "cpu"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{os.cpu_count()} × {cpu}, {platform.system()} {platform.machine()}, "
+            f"Python {platform.python_version()}, PyMuPDF {pymupdf.VersionBind}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="*", type=Path, default=DEFAULT)
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("files", nargs="*", type=Path)
+    parser.add_argument("--repeat", type=int, default=11)
+    parser.add_argument("--ocr", action="store_true", help="include the scanned PDF (OCR)")
     args = parser.parse_args()
-    files = [f for f in args.files if f.suffix.lower() in {".pdf", ".html", ".txt", ".md", ".docx"}]
-    for f in files:  # warm caches and imports so the first file is not penalized
-        extract(f)
-        if f.suffix.lower() == ".pdf":
-            raw_pymupdf(f)
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-          f"Python {platform.python_version()}, PyMuPDF {pymupdf.VersionBind}")
+    files = [f for f in (args.files or default_files(args.ocr)) if f.suffix.lower() in SUFFIXES]
+    for f in files:  # warm imports, caches and the OCR models
+        audit(extract(f))
+    print(f"machine: {machine()}")
     print()
-    print("| file | pages | raw PyMuPDF (ms) | extract (ms) | ratio | pages/s | peak MiB |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| file | pages | raw PyMuPDF (ms) | extract (ms) | ratio | audit (ms) | "
+          "extract+audit ratio | pages/s | peak MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    ratios = []
     for f in files:
-        t_extract = median_time(lambda: extract(f), args.repeat)
+        repeat = 1 if f.name == SCANNED else args.repeat
+        t_extract = median_time(lambda: extract(f), repeat)
         report = extract(f)
+        t_audit = median_time(lambda: audit(report), repeat)
         pages = report.meta.page_count
-        mem = peak_memory(lambda: extract(f))
+        memory = peak_memory(lambda: extract(f))
         if f.suffix.lower() == ".pdf":
-            t_raw = median_time(lambda: raw_pymupdf(f), args.repeat)
-            raw, ratio = f"{t_raw * 1000:.1f}", f"{t_extract / t_raw:.2f}×"
+            t_raw = median_time(lambda: raw_pymupdf(f), max(repeat, 5))
+            raw = f"{t_raw * 1000:.1f}"
+            ratio = f"{t_extract / t_raw:.2f}×"
+            both = f"{(t_extract + t_audit) / t_raw:.2f}×"
+            if f.name != SCANNED:
+                ratios.append(t_extract / t_raw)
         else:
-            raw, ratio = "—", "—"
+            raw = ratio = both = "—"
         print(f"| {f.name} | {pages} | {raw} | {t_extract * 1000:.1f} | {ratio} | "
-              f"{pages / t_extract:.0f} | {mem:.1f} |")
+              f"{t_audit * 1000:.1f} | {both} | {pages / t_extract:.1f} | {memory:.1f} |")
+    if ratios:
+        print()
+        print(f"text-layer PDFs: extract / raw PyMuPDF median {statistics.median(ratios):.2f}×, "
+              f"max {max(ratios):.2f}× over {len(ratios)} files")
 
 
 if __name__ == "__main__":

@@ -127,6 +127,11 @@ def _covered(segs, pos: float, a: float, b: float, s: GridSettings) -> bool:
     return got >= need
 
 
+def _near(segs, positions: list[float], s: GridSettings) -> list[list]:
+    """For each ruling position, the segments on it (so each border test scans a few)."""
+    return [[seg for seg in segs if abs(seg[0] - pos) <= s.snap * 1.5] for pos in positions]
+
+
 def grids_from_rulings(segments: Segments, words: list[Word], page: int,
                        settings: GridSettings = GridSettings()) -> tuple[list[Grid], list[Word]]:
     """Ruled tables on one page, and the words that fall outside every table."""
@@ -148,12 +153,18 @@ def grids_from_rulings(segments: Segments, words: list[Word], page: int,
 
 def _grid(ys, xs, hs, vs, words: list[Word], page: int, s: GridSettings):
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    on_x, on_y = _near(vs, xs, s), _near(hs, ys, s)
+    # right[r][c]: a ruling separates cell (r, c) from (r, c + 1); below[r][c]: from (r + 1, c).
+    right = [[_covered(on_x[c + 1], xs[c + 1], ys[r], ys[r + 1], s) for c in range(n_cols - 1)]
+             for r in range(n_rows)]
+    below = [[_covered(on_y[r + 1], ys[r + 1], xs[c], xs[c + 1], s) for c in range(n_cols)]
+             for r in range(n_rows - 1)]
     uf = _UnionFind(n_rows * n_cols)
     for r in range(n_rows):
         for c in range(n_cols):
-            if c + 1 < n_cols and not _covered(vs, xs[c + 1], ys[r], ys[r + 1], s):
+            if c + 1 < n_cols and not right[r][c]:
                 uf.union(r * n_cols + c, r * n_cols + c + 1)
-            if r + 1 < n_rows and not _covered(hs, ys[r + 1], xs[c], xs[c + 1], s):
+            if r + 1 < n_rows and not below[r][c]:
                 uf.union(r * n_cols + c, (r + 1) * n_cols + c)
     extent: dict[int, list[int]] = {}
     for r in range(n_rows):
@@ -170,7 +181,8 @@ def _grid(ys, xs, hs, vs, words: list[Word], page: int, s: GridSettings):
             outside.append(word)
             continue
         r = max(0, min(n_rows - 1, _band(ys, cy)))
-        for w in _split_across(word, [x for x in xs[1:-1] if _covered(vs, x, ys[r], ys[r + 1], s)]):
+        rulings = [xs[c + 1] for c in range(n_cols - 1) if right[r][c]]
+        for w in _split_across(word, rulings):
             c = max(0, min(n_cols - 1, _band(xs, (w.bbox[0] + w.bbox[2]) / 2)))
             inside.setdefault(uf.find(r * n_cols + c), []).append(w)
     if not inside:
