@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from fnmatch import fnmatchcase
 from functools import lru_cache
+from typing import Annotated
 
 import regex
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .document import Document
-from .numbers import parse_chinese_numeral
+from .errors import PatternsError
+from .numbers import parse_chinese_numeral, units
 from .patterns import load_patterns
 from .schema import Claim
 from .segment import Segmentation
@@ -25,60 +27,100 @@ from .textnorm import nfkc
 
 _PROSE_SECTIONS = (1, 3, 4)
 _SENTENCE = regex.compile(r"[。！？!?]")  # a semicolon joins clauses of one sentence
-_TOKEN = regex.compile(
-    r"(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?(?P<unit>个百分点|百分点|%|件|项|条|个|宗|起|人次)"
-    r"|(?P<cn>[零一二两三四五六七八九十百千万]+)(?P<cnunit>件|项|个)"
-)
-_COUNT_UNITS = {"件", "项", "条", "个", "宗", "起", "人次"}
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
-@dataclass(frozen=True)
-class _ClaimSpec:
-    id: str
-    before: object
-    after: object
-    subject: str | None
-    context: object
-
-
-@dataclass(frozen=True)
-class _Rules:
-    claims: tuple[_ClaimSpec, ...]
-    subjects: tuple[tuple[str, object], ...]
-    item_counts: tuple[tuple[str, object], ...]
-    share: object
-    rates: tuple[tuple[str, object, str, tuple[str, ...]], ...]
-    change: object
-    up: frozenset[str]
-    items: tuple[tuple[str, tuple[str, ...]], ...]  # table-2 item → its labels
-    fields: tuple[tuple[str, tuple[str, ...]], ...]  # table-2 field → its prose words
-
-
-def _any(patterns) -> object:
+def _compile(patterns: list[str] | str | None):
     """One regex for alternatives, NFKC-normalized like the text it runs on (，→, （→( …)."""
+    if not patterns:
+        return None
     if isinstance(patterns, str):
         patterns = [patterns]
-    return regex.compile("|".join(f"(?:{nfkc(p)})" for p in patterns)) if patterns else None
+    return regex.compile("|".join(f"(?:{nfkc(p)})" for p in patterns))
+
+
+Pattern = Annotated[object, BeforeValidator(_compile)]
+Expression = list[str]  # canonical keys summed ("-key" subtracts, "*" a group's rows)
+
+
+class Subject(_Model):
+    phrases: Pattern
+    blocks: list[str]
+
+
+class ClaimSpec(_Model):
+    id: str
+    before: Pattern = None
+    after: Pattern = None
+    context: Pattern = None
+    subject: str | None = None
+    needs_subject: bool = False
+    values: list[Expression]
+
+
+class Share(_Model):
+    before: Pattern = None
+    base_claims: list[str] = Field(default_factory=list)
+    of: list[Expression] = Field(default_factory=list)
+
+
+class Rate(_Model):
+    id: str
+    before: Pattern
+    numerator: str
+    denominators: list[str]
+    numerator_values: list[Expression]
+    denominator_values: list[Expression]
+
+
+class Change(_Model):
+    before: Pattern = None
+    up: list[str] = Field(default_factory=list)
+
+
+class ClaimPatterns(_Model):
+    subjects: dict[str, Subject] = Field(default_factory=dict)
+    claims: list[ClaimSpec] = Field(default_factory=list)
+    item_counts: dict[str, Pattern] = Field(default_factory=dict)
+    share: Share = Share()
+    rates: list[Rate] = Field(default_factory=list)
+    change: Change = Change()
+
+
+@dataclass(frozen=True)
+class ClaimRules:
+    """patterns/claims.yaml, validated, with what tables.yaml says about table-2 prose."""
+
+    spec: ClaimPatterns
+    items: tuple[tuple[str, tuple[str, ...]], ...]  # table-2 item → its labels
+    fields: tuple[tuple[str, tuple[str, ...]], ...]  # table-2 field → its prose words
+    counterparts: dict[str, list[str]]  # table-2 field → the same quantity in the other format
+    token: object  # a number with its unit
 
 
 @lru_cache(maxsize=8)
-def claim_rules(extra_dirs: tuple[str, ...] = ()) -> _Rules:
+def claim_rules(extra_dirs: tuple[str, ...] = ()) -> ClaimRules:
     patterns = load_patterns(extra_dirs)
-    data = patterns.extra.get("claims", {})
+    try:
+        spec = ClaimPatterns.model_validate(patterns.extra.get("claims", {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise PatternsError(f"invalid patterns/claims.yaml at {where}: {first['msg']}") from None
+    except regex.error as exc:
+        raise PatternsError(f"invalid regular expression in patterns/claims.yaml: {exc}") from None
     active = patterns.tables.active
-    return _Rules(
-        claims=tuple(_ClaimSpec(c["id"], _any(c.get("before", [])), _any(c.get("after", [])),
-                                c.get("subject"), _any(c.get("context", [])))
-                     for c in data.get("claims", [])),
-        subjects=tuple((name, _any(s["phrases"])) for name, s in data.get("subjects", {}).items()),
-        item_counts=tuple((item, _any(p)) for item, p in data.get("item_counts", {}).items()),
-        share=_any(data.get("share", {}).get("before", [])),
-        rates=tuple((r["id"], _any(r["before"]), r["numerator"], tuple(r["denominators"]))
-                    for r in data.get("rates", [])),
-        change=_any(data.get("change", {}).get("before", [])),
-        up=frozenset(data.get("change", {}).get("up", [])),
+    counts = "|".join(map(regex.escape, units("count", extra_dirs)))
+    token = regex.compile(
+        rf"(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.(?P<frac>\d+))?(?P<unit>个百分点|百分点|%|{counts})"
+        rf"|(?P<cn>[零一二两三四五六七八九十百千万]+)(?P<cnunit>{counts})")
+    return ClaimRules(
+        spec=spec,
         items=tuple((k, tuple(nfkc(x) for x in v.labels)) for k, v in active.items.items()),
         fields=tuple((k, tuple(v.prose)) for k, v in active.fields.items() if v.prose),
+        counterparts={k: f.counterparts for k, f in active.fields.items()},
+        token=token,
     )
 
 
@@ -125,14 +167,14 @@ def extract_claims(document: Document, seg: Segmentation,
     return claims
 
 
-def _sentence(text: _Compact, start: int, end: int, section: int, rules: _Rules,
+def _sentence(text: _Compact, start: int, end: int, section: int, rules: ClaimRules,
               claims: list[Claim]) -> None:
     sentence = text.text[start:end]
     first = len(claims)
     previous_end = 0
-    for token in _TOKEN.finditer(sentence):
+    for token in rules.token.finditer(sentence):
         prefix = sentence[previous_end:token.start()]
-        following = _TOKEN.search(sentence, token.end())
+        following = rules.token.search(sentence, token.end())
         suffix = sentence[token.end(): following.start() if following else len(sentence)]
         previous_end = token.end()
         value, unit, decimals = _value(token)
@@ -160,11 +202,11 @@ def _value(token) -> tuple[int | Decimal | None, str, int]:
     return int(digits), unit, 0
 
 
-def _subject(before: str, rules: _Rules) -> str | None:
+def _subject(before: str, rules: ClaimRules) -> str | None:
     """The last review/litigation subject named before this point of the sentence."""
     best, at = None, -1
-    for name, pattern in rules.subjects:
-        for m in pattern.finditer(before):
+    for name, subject in rules.spec.subjects.items():
+        for m in subject.phrases.finditer(before):
             if m.start() > at:
                 best, at = name, m.start()
     return best
@@ -178,9 +220,10 @@ def _last(mine: list[Claim], first: int, roles: set[str]) -> int | None:
 
 
 def _classify(prefix: str, suffix: str, unit: str, subject: str | None, mine: list[Claim],
-              first: int, rules: _Rules, common: dict) -> Claim | None:
+              first: int, rules: ClaimRules, common: dict) -> Claim | None:
+    spec = rules.spec
     sentence = common["sentence"]
-    change = rules.change.search(prefix) if rules.change else None
+    change = spec.change.before.search(prefix) if spec.change.before else None
     if change:
         target = _last(mine, first, {"count", "share", "rate"})
         if target is None:
@@ -188,30 +231,30 @@ def _classify(prefix: str, suffix: str, unit: str, subject: str | None, mine: li
         year = regex.match(r"\d{4}", change.group("year") or "")
         return Claim(id="change", role="change", refers_to=target,
                      compared_year=int(year.group()) if year else None,
-                     direction=1 if change.group("direction") in rules.up else -1, **common)
+                     direction=1 if change.group("direction") in spec.change.up else -1, **common)
     if unit == "%":
-        for rate_id, pattern, numerator, denominators in rules.rates:
-            if pattern.search(prefix):
-                num = next((first + i for i in range(len(mine) - 1, -1, -1)
-                            if mine[i].id == numerator), None)
-                den = next((first + i for i in range(len(mine) - 1, -1, -1)
-                            if mine[i].id in denominators), None)
-                return Claim(id=rate_id, role="rate", numerator=num, base=den,
-                             subject=subject, **common)
+        for rate in spec.rates:
+            if rate.before.search(prefix):
+                num = _latest(mine, first, {rate.numerator})
+                den = _latest(mine, first, set(rate.denominators))
+                return Claim(id=rate.id, role="rate", numerator=num, base=den, subject=subject,
+                             **common)
         target = _last(mine, first, {"count"})
-        if target is not None and rules.share and rules.share.search(prefix):
-            base = next((first + i for i, c in enumerate(mine) if c.id in ("handled", "received")),
+        if target is not None and spec.share.before and spec.share.before.search(prefix):
+            base = next((first + i for i, c in enumerate(mine) if c.id in spec.share.base_claims),
                         None)
             return Claim(id="share", role="share", refers_to=target, base=base, **common)
         return None
-    if unit not in _COUNT_UNITS:
+    if unit in ("个百分点",):
         return None
-    for spec in rules.claims:
-        if spec.context and not spec.context.search(sentence):
+    for claim in spec.claims:
+        if claim.context and not claim.context.search(sentence):
             continue
-        if (spec.before and spec.before.search(prefix)) or (spec.after and spec.after.search(suffix)):
-            return Claim(id=spec.id, role="count", subject=spec.subject or subject, **common)
-    for item, pattern in rules.item_counts:
+        if claim.needs_subject and not (claim.subject or subject):
+            continue
+        if (claim.before and claim.before.search(prefix)) or (claim.after and claim.after.search(suffix)):
+            return Claim(id=claim.id, role="count", subject=claim.subject or subject, **common)
+    for item, pattern in spec.item_counts.items():
         if pattern.search(prefix):
             return Claim(id=f"item.{item}", role="count", **common)
     named = [item for item, labels in rules.items if any(label in prefix for label in labels)]
@@ -221,52 +264,48 @@ def _classify(prefix: str, suffix: str, unit: str, subject: str | None, mine: li
     return None
 
 
+def _latest(mine: list[Claim], first: int, ids: set[str]) -> int | None:
+    return next((first + i for i in range(len(mine) - 1, -1, -1) if mine[i].id in ids), None)
+
+
 # ------------------------------------------------------------------ what a claim refers to
 
-@lru_cache(maxsize=8)
-def claim_specs(patterns_dirs: tuple[str, ...]) -> dict:
-    """patterns/claims.yaml as lookups: claim id → table expressions, share bases, subjects."""
-    data = load_patterns(patterns_dirs).extra.get("claims", {})
-    patterns = load_patterns(patterns_dirs)
-    return {
-        "counterparts": {k: f.counterparts for k, f in patterns.tables.active.fields.items()},
-        "values": {c["id"]: c["values"] for c in data.get("claims", [])},
-        "share_of": data.get("share", {}).get("of", []),
-        "subjects": {name: s["blocks"] for name, s in data.get("subjects", {}).items()},
-    }
-
-
 def subjects(patterns_dirs: tuple[str, ...] = ()) -> dict[str, list[str]]:
-    return claim_specs(patterns_dirs)["subjects"]
+    """Subject name → the table-4 blocks it names (review → [review], litigation → both)."""
+    return {name: s.blocks for name, s in claim_rules(patterns_dirs).spec.subjects.items()}
 
 
-def claim_alternatives(claim: Claim, specs: dict) -> list[list[str]]:
+def claim_alternatives(claim: Claim, rules: ClaimRules) -> list[list[str]]:
+    """The table expressions a count claim may equal (each a list of terms summed)."""
     if claim.id.startswith("active."):
         _, item, field = claim.id.split(".")
-        return [[claim.id], *([f"active.{item}.{other}"] for other in specs["counterparts"].get(field, []))]
+        return [[claim.id], *([f"active.{item}.{other}"] for other in rules.counterparts.get(field, []))]
     if claim.id.startswith("item."):
         item = claim.id.split(".", 1)[1]
         return [[f"active.{item}.prior_items", f"active.{item}.change"]]
-    return specs["values"].get(claim.id, [])
+    return next((c.values for c in rules.spec.claims if c.id == claim.id), [])
 
 
-def claim_agrees(claim: Claim, values: dict[str, int], specs: dict) -> bool | None:
+def claim_agrees(claim: Claim, values: dict[str, int], rules: ClaimRules,
+                 group_rows: dict[str, list[str]] | None = None) -> bool | None:
     """Whether a count claim equals some alternative computed from `values` (canonical key →
-    number); None when no alternative can be computed from them. Wildcards match the keys
-    given; {subject} expands to the claim's table-4 blocks."""
+    number); None when no alternative can be computed from them. A wildcard stands for the
+    rows `group_rows` gives for its pattern (the template's, in the report's format), and
+    every one of them must be in `values`; {subject} expands to the claim's table-4 blocks."""
     if claim.role != "count":
         return None
     verdict = None
-    for alternative in claim_alternatives(claim, specs):
+    for alternative in claim_alternatives(claim, rules):
         total = 0
         for term in alternative:
             sign = -1 if term.startswith("-") else 1
             term = term.lstrip("-")
             if "{subject}" in term:
-                blocks = specs["subjects"].get(claim.subject or "", [])
-                keys = [f"review_litigation.{term.replace('{subject}', b)}" for b in blocks]
+                blocks = rules.spec.subjects.get(claim.subject or "")
+                keys = [f"review_litigation.{term.replace('{subject}', b)}"
+                        for b in (blocks.blocks if blocks else [])]
             elif "*" in term:
-                keys = [k for k in values if fnmatchcase(k, term)]
+                keys = (group_rows or {}).get(term, [])
             else:
                 keys = [term]
             if not keys or any(k not in values for k in keys):

@@ -32,7 +32,7 @@ import pandas as pd
 from . import __version__
 from .audit import audit
 from .audit.expressions import Context, evaluate
-from .claims import claim_alternatives, claim_specs, subjects
+from .claims import ClaimRules, claim_alternatives, claim_rules, subjects
 from .audit.rules import load_rules
 from .labels import templates
 from .schema import Claim, Report
@@ -185,7 +185,7 @@ def _reconstructed(body: str, year: int, reports: dict[int, Report],
 def _from_changes(body: str, year: int, report: Report, patterns_dirs: tuple[str, ...]
                   ) -> list[dict]:
     """Values of `year` implied by `report`'s year-on-year claims that compare with it."""
-    specs = claim_specs(patterns_dirs)
+    specs = claim_rules(patterns_dirs)
     ctx = Context(report=report, tpl=templates(patterns_dirs), subjects=subjects(patterns_dirs))
     rows = []
     for claim in report.claims:
@@ -217,7 +217,7 @@ def _from_changes(body: str, year: int, report: Report, patterns_dirs: tuple[str
     return rows
 
 
-def _expression(of: Claim, specs: dict, ctx: Context) -> tuple[list[str] | None, int | Decimal]:
+def _expression(of: Claim, specs: ClaimRules, ctx: Context) -> tuple[list[str] | None, int | Decimal]:
     """The table expression a count claim stands for in this report (the alternative whose sum
     equals it), and its value; the claim's own value when the tables print none."""
     alternatives = claim_alternatives(of, specs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .numbers import is_value_text
 from .patterns import TablePatterns, load_patterns
 from .textnorm import label_key, similarity
 
@@ -51,8 +52,9 @@ class LabelSet(dict):
 class Templates:
     """The table templates of patterns/tables.yaml, with every label precomputed as a key."""
 
-    def __init__(self, tables: TablePatterns) -> None:
+    def __init__(self, tables: TablePatterns, patterns_dirs: tuple[str, ...] = ()) -> None:
         self.tables = tables
+        self.patterns_dirs = patterns_dirs
         active = tables.active
         self.active_items = LabelSet({k: tuple(v.keys) for k, v in active.items.items()})
         self.active_fields = LabelSet({k: tuple(v.keys) for k, v in active.fields.items()})
@@ -95,13 +97,17 @@ class Templates:
             "stub": tuple(label_key(x) for x in active.stub_labels),
         })
 
+    def is_value(self, text: str) -> bool:
+        """A cell text that is a value or a no-value mark under these patterns' numbers.yaml."""
+        return is_value_text(text, self.patterns_dirs)
+
     def rows_for(self, fmt: str) -> list[RowTemplate]:
         return [r for r in self.app_rows if r.formats is None or fmt in r.formats]
 
 
 @lru_cache(maxsize=8)
 def templates(extra_dirs: tuple[str, ...] = ()) -> Templates:
-    return Templates(load_patterns(extra_dirs).tables)
+    return Templates(load_patterns(extra_dirs).tables, extra_dirs)
 
 
 def best_match(text: str, options: dict[str, tuple[str, ...]], accept: float = ACCEPT) -> Choice | None:

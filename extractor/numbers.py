@@ -31,12 +31,7 @@ class Parsed:
     note: str | None = None
 
 
-_SEPARATORS = regex.compile(r"[,'\u00a0\u2009 ]")
 _PARENTHETICAL = regex.compile(r"[(（][^()（）]*[)）]")
-_NUMBER = regex.compile(
-    r"^(?P<sign>[+\-−－]?)\s*(?P<digits>\d{1,3}(?:(?P<sep>[,'\u00a0\u2009 ])\d{3})(?:(?P=sep)\d{3})*|\d+)"
-    r"(?P<fraction>\.\d+)?\s*(?P<unit>[^\d\s.]{0,3})$"
-)
 
 
 class _Rules:
@@ -49,6 +44,21 @@ class _Rules:
         self.count_units = {nfkc(u) for u in patterns.units.get("count", [])}
         self.amount_units = {nfkc(k): Decimal(str(v))
                              for k, v in patterns.units.get("amount", {}).items()}
+        separators = "".join(regex.escape(nfkc(s)) for s in dict.fromkeys(patterns.thousands_separators))
+        self.separators = regex.compile(f"[{separators}]")
+        self.number = regex.compile(
+            rf"^(?P<sign>[+\-−－]?)\s*(?P<digits>\d{{1,3}}(?:(?P<sep>[{separators}])\d{{3}})"
+            rf"(?:(?P=sep)\d{{3}})*|\d+)(?P<fraction>\.\d+)?\s*(?P<unit>[^\d\s.]{{0,3}})$")
+
+
+def units(kind: Literal["count", "amount", "all"] = "all",
+          patterns_dirs: tuple[str, ...] = ()) -> list[str]:
+    """The units numbers.yaml knows, longest first (for building patterns that must not
+    stop at 元 inside 万元)."""
+    rules = _rules(patterns_dirs)
+    chosen = (rules.count_units if kind == "count" else set(rules.amount_units) if kind == "amount"
+              else rules.count_units | set(rules.amount_units))
+    return sorted(chosen, key=len, reverse=True)
 
 
 @lru_cache(maxsize=8)
@@ -72,10 +82,10 @@ def parse_number(raw: str, kind: Kind = "count", unit: str | None = None,
     if bare != text and bare:
         note = f"remark dropped: {text[len(bare):].strip() or text}"
         text = bare
-    match = _NUMBER.match(text.replace("−", "-"))
+    match = rules.number.match(text.replace("−", "-"))
     if not match:
         return Parsed(None, "unreadable", confidence=0.0, note=f"not a number: {raw!r}")
-    digits = _SEPARATORS.sub("", match["digits"])
+    digits = rules.separators.sub("", match["digits"])
     sign = "-" if match["sign"] in ("-", "−", "－") else ""
     printed_unit = match["unit"] or None
     if printed_unit and printed_unit not in rules.count_units | rules.amount_units.keys():

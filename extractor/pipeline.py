@@ -11,7 +11,7 @@ from pathlib import Path
 from . import __version__
 from .bodies import infer as infer_body
 from .bodies import opening_text
-from .claims import claim_specs, extract_claims
+from .claims import claim_rules, extract_claims
 from .document import Document
 from .errors import DamagedInput, NotAReport
 from .labels import templates
@@ -43,12 +43,12 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
     located = locate(seg, tpl)
     # The prose is read first: its figures help settle tables that lost their cell borders.
     claims = extract_claims(document, seg, patterns_dirs)
-    specs = claim_specs(patterns_dirs)
+    rules = claim_rules(patterns_dirs)
     readings: dict[str, TableReading] = {}
     for name, table in located.items():
         if not table.grids:
             table.region = table_text(seg, name)
-        readings[name] = _read(table, tpl, claims, specs)
+        readings[name] = _read(table, tpl, claims, rules)
     values, warnings = _normalize(readings, patterns_dirs)
     if document.damaged and not values:
         raise DamagedInput(f"{document.path}: the file is damaged or truncated; "
@@ -85,13 +85,13 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
     return report
 
 
-def _read(table: LocatedTable, tpl, claims, specs) -> TableReading:
+def _read(table: LocatedTable, tpl, claims, rules) -> TableReading:
     """Grids are read by their labels; a table printed as bare text by its digit runs."""
     if table.grids:
         return _READERS[table.name](table, tpl)
     if table.region is None:
         return TableReading(table.name)
-    return _RUN_READERS[table.name](table, tpl, claims, specs)
+    return _RUN_READERS[table.name](table, tpl, claims, rules)
 
 
 def _normalize(readings: dict[str, TableReading], patterns_dirs) -> tuple[list[Value], list[Warning]]:

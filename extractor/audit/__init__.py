@@ -16,7 +16,8 @@ from ..schema import Report
 from ..textnorm import compact
 from .expressions import Context
 from .model import SEVERITY_ORDER, AuditResult, Finding, RuleTally
-from .prose import check_claims, subjects
+from ..claims import subjects
+from .prose import check_claims
 from .rules import evaluate_rule, load_rules
 
 __all__ = ["AuditResult", "Finding", "audit", "audit_series", "same_body"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from ..claims import claim_alternatives, claim_specs, subjects
+from ..claims import claim_alternatives, claim_rules
 from ..schema import Claim
 from .expressions import Context, Sum, evaluate, likely_cause, plain
 from .model import ClaimCheck, Finding, RuleTally
@@ -40,7 +40,7 @@ def _first_complete(alternatives, ctx: Context, subject) -> list[Sum]:
 def check_claims(ctx: Context, rule: Rule, yoy_rule: Rule | None, tally: RuleTally,
                  yoy_tally: RuleTally | None, patterns_dirs: tuple[str, ...] = ()
                  ) -> tuple[list[Finding], list[ClaimCheck]]:
-    specs = claim_specs(patterns_dirs)
+    specs = claim_rules(patterns_dirs)
     claims = ctx.report.claims
     findings: list[Finding] = []
     checks: list[ClaimCheck] = []
@@ -89,7 +89,7 @@ def _check_ratio(i, claim, claims, ctx, specs, rule, tally, record, fail) -> Non
         numerators = [(Decimal(of.value), [])] if of is not None else []
         base_claim = claims[claim.base] if claim.base is not None else None
         bases = ([(Decimal(base_claim.value), [])] if base_claim is not None else
-                 [(s.total, s.cells) for s in _first_complete(specs["share_of"], ctx, None)])
+                 [(s.total, s.cells) for s in _first_complete(specs.spec.share.of, ctx, None)])
         cells = []
         if of is not None:
             sums = _first_complete(claim_alternatives(of, specs), ctx, of.subject)
@@ -97,8 +97,9 @@ def _check_ratio(i, claim, claims, ctx, specs, rule, tally, record, fail) -> Non
     else:
         num_claim = claims[claim.numerator] if claim.numerator is not None else None
         base_claim = claims[claim.base] if claim.base is not None else None
-        num_sums = _first_complete([[f"{{subject}}.corrected"]], ctx, claim.subject)
-        base_sums = _first_complete([[f"{{subject}}.total"]], ctx, claim.subject)
+        rate = next(r for r in specs.spec.rates if r.id == claim.id)
+        num_sums = _first_complete(rate.numerator_values, ctx, claim.subject)
+        base_sums = _first_complete(rate.denominator_values, ctx, claim.subject)
         numerators = ([(Decimal(num_claim.value), [])] if num_claim is not None else
                       [(s.total, s.cells) for s in num_sums])
         bases = ([(Decimal(base_claim.value), [])] if base_claim is not None else

@@ -16,7 +16,6 @@ import regex
 
 from ..document import Cell, Grid, TextLine
 from ..labels import Templates
-from ..numbers import is_value_text
 from ..segment import Segmentation
 from ..textnorm import label_key, leading_numbering, compact
 
@@ -85,7 +84,7 @@ def classify_grid(grid: Grid, tpl: Templates) -> dict[str, int]:
     """How many distinct labels of each standard table the grid contains."""
     hits: dict[str, set[str]] = {name: set() for name in TABLES}
     for cell in grid.cells:
-        if not cell.text.strip() or is_value_text(cell.text):
+        if not cell.text.strip() or tpl.is_value(cell.text):
             continue
         for name in TABLES:
             choice = tpl.table_labels[name].best(cell.text, accept=0.85)
@@ -108,11 +107,11 @@ def locate(seg: Segmentation, tpl: Templates) -> dict[str, LocatedTable]:
                            if section and section.number == n), None)
         if hits >= 2:
             chosen = name
-        elif in_section and _has_values(block):
+        elif in_section and _has_values(block, tpl.is_value):
             # Labels too damaged to classify (a converter's header "维持 | 纠正 | 结果"): the
             # section it sits in says which table it is.
             chosen = in_section
-        elif hits == 0 and _numeric(block) and previous:
+        elif hits == 0 and _numeric(block, tpl.is_value) and previous:
             chosen = previous  # a grid of bare numbers continues the table before it
         else:
             chosen = None
@@ -124,9 +123,10 @@ def locate(seg: Segmentation, tpl: Templates) -> dict[str, LocatedTable]:
         if not indices:
             continue
         located = tables[name]
-        grids, joined_into = _stitch([seg.flow[i][1] for i in indices], _known_label(tpl))
+        grids, joined_into = _stitch([seg.flow[i][1] for i in indices], _known_label(tpl),
+                                     tpl.is_value)
         located.grids = grids
-        located.rows = _row_stream(seg, name, indices, joined_into)
+        located.rows = _row_stream(seg, name, indices, joined_into, tpl.is_value)
     return tables
 
 
@@ -189,17 +189,17 @@ def _known_label(tpl: Templates):
     return lambda text: tpl.any_label.best(text, accept=0.9) is not None
 
 
-def _has_values(grid: Grid) -> bool:
-    return any(c.text.strip() and is_value_text(c.text) for c in grid.cells)
+def _has_values(grid: Grid, is_value) -> bool:
+    return any(c.text.strip() and is_value(c.text) for c in grid.cells)
 
 
-def _numeric(grid: Grid) -> bool:
+def _numeric(grid: Grid, is_value) -> bool:
     texts = [c.text for c in grid.cells if c.text.strip()]
-    return bool(texts) and all(is_value_text(t) for t in texts)
+    return bool(texts) and all(is_value(t) for t in texts)
 
 
 def _row_stream(seg: Segmentation, name: str, indices: list[int],
-                joined_into: dict[int, Grid]) -> list[RowRecord]:
+                joined_into: dict[int, Grid], is_value) -> list[RowRecord]:
     """The table's rows in reading order: its grids' rows, and the short text lines of its
     section (captions such as "### 行政复议", rows a converter printed as text such as
     "行政许可 0", detached values such as "22" / "（其中修订16件）")."""
@@ -221,12 +221,12 @@ def _row_stream(seg: Segmentation, name: str, indices: list[int],
             if section is None and index < indices[0] and not _caption_like(block.text, seg, index):
                 continue
             if len(compact(block.text)) <= 60:
-                rows.append(line_row(block))
+                rows.append(line_row(block, is_value))
         elif id(block) in joined_into:
             grid = joined_into[id(block)]
             if id(grid) not in emitted:
                 emitted.add(id(grid))
-                rows.extend(grid_rows(grid))
+                rows.extend(grid_rows(grid, is_value))
     return rows
 
 
@@ -238,12 +238,12 @@ def _caption_like(text: str, seg: Segmentation, index: int) -> bool:
 _TOKEN = regex.compile(r"\S+")
 
 
-def line_row(line: TextLine) -> RowRecord:
+def line_row(line: TextLine, is_value) -> RowRecord:
     """A text line as a row: trailing whitespace-separated value tokens are its values
     ("行政许可 0"), the rest its label. A line holding only a value is a detached value."""
     tokens = list(_TOKEN.finditer(line.text))
     split = len(tokens)
-    while split > 0 and is_value_text(tokens[split - 1].group()):
+    while split > 0 and is_value(tokens[split - 1].group()):
         split -= 1
     values = [_piece(line, t.start(), t.end()) for t in tokens[split:]]
     labels = [_piece(line, tokens[0].start(), tokens[split - 1].end())] if split else []
@@ -257,7 +257,7 @@ def _piece(line: TextLine, start: int, end: int) -> Cell:
                 span=span, confidence=line.confidence)
 
 
-def grid_rows(grid: Grid) -> list[RowRecord]:
+def grid_rows(grid: Grid, is_value) -> list[RowRecord]:
     """Each grid row split into label cells (left) and value cells (right)."""
     records = []
     own = grid.rows()
@@ -267,18 +267,18 @@ def grid_rows(grid: Grid) -> list[RowRecord]:
         # Label cells: those with text before the first value-like cell. Values: every cell
         # after the last label (blanks included: a blank cell is a printed blank).
         first_value = next((i for i, c in enumerate(cells)
-                            if c.text.strip() and is_value_text(c.text)), len(cells))
+                            if c.text.strip() and is_value(c.text)), len(cells))
         label_positions = [i for i in range(first_value) if cells[i].text.strip()]
         labels = [cells[i] for i in label_positions]
         # A row of blank cells after its label is a row printed blank, not a header.
         values = cells[label_positions[-1] + 1:] if label_positions else cells
-        context = [c for c in inherited if c.text.strip() and not is_value_text(c.text)]
+        context = [c for c in inherited if c.text.strip() and not is_value(c.text)]
         records.append(RowRecord(labels=sorted(context + labels, key=lambda c: c.col),
                                  values=values, grid=grid, row=r, own=labels))
     return records
 
 
-def _stitch(grids: list[Grid], known_label) -> tuple[list[Grid], dict[int, Grid]]:
+def _stitch(grids: list[Grid], known_label, is_value) -> tuple[list[Grid], dict[int, Grid]]:
     """Join ruled grids that continue on the next page; re-join labels the break cut.
 
     Returns the joined grids and, for each original grid (by id), the grid it ended up in."""
@@ -286,7 +286,7 @@ def _stitch(grids: list[Grid], known_label) -> tuple[list[Grid], dict[int, Grid]
     members: list[list[Grid]] = []
     for grid in grids:
         if out and _continues(out[-1], grid):
-            out[-1] = _join(out[-1], grid, known_label)
+            out[-1] = _join(out[-1], grid, known_label, is_value)
             members[-1].append(grid)
         else:
             out.append(grid)
@@ -308,7 +308,7 @@ def _column_edges(grid: Grid) -> tuple[int, ...]:
     return tuple(edges)
 
 
-def _join(first: Grid, second: Grid, known_label) -> Grid:
+def _join(first: Grid, second: Grid, known_label, is_value) -> Grid:
     """Append `second`'s rows to `first`; label cells at the top of `second` that continue a
     label cell of `first`'s last row are merged into it."""
     offset = first.n_rows
@@ -319,7 +319,7 @@ def _join(first: Grid, second: Grid, known_label) -> Grid:
     for cell in top:
         upper = above.get(cell.col)
         if (upper is None or upper.colspan != cell.colspan or not cell.text.strip()
-                or is_value_text(cell.text) or is_value_text(upper.text) or not upper.text.strip()):
+                or is_value(cell.text) or is_value(upper.text) or not upper.text.strip()):
             continue
         # A continuation completes a fragment ("（四）无" / "法提供", "（六）" / "其他处理"); a
         # complete label above ("行政许可" over "信息内容"), or a complete label below that does
@@ -335,8 +335,8 @@ def _join(first: Grid, second: Grid, known_label) -> Grid:
     for cell in top:
         upper = above.get(cell.col)
         if (id(cell) not in absorbed and upper is not None and not cell.text.strip()
-                and upper.text.strip() and not is_value_text(upper.text)
-                and upper.colspan == cell.colspan and cell.col < _first_value_col(second)):
+                and upper.text.strip() and not is_value(upper.text)
+                and upper.colspan == cell.colspan and cell.col < _first_value_col(second, is_value)):
             upper.rowspan = offset + cell.rowspan - upper.row
             absorbed.add(id(cell))
     cells = list(first.cells)
@@ -349,8 +349,8 @@ def _join(first: Grid, second: Grid, known_label) -> Grid:
                 page=first.page, source=first.source, bbox=first.bbox)
 
 
-def _first_value_col(grid: Grid) -> int:
-    cols = [c.col for c in grid.cells if c.text.strip() and is_value_text(c.text)]
+def _first_value_col(grid: Grid, is_value) -> int:
+    cols = [c.col for c in grid.cells if c.text.strip() and is_value(c.text)]
     return min(cols) if cols else grid.n_cols
 
 

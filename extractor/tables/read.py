@@ -10,16 +10,16 @@ and a warning says what was inferred.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import regex
 
 from ..document import Cell
 from ..labels import STRONG, Templates, align_rows
-from ..numbers import Kind, parse_number
+from ..numbers import Kind, parse_number, units
 from ..textnorm import compact, label_key, leading_numbering, nfkc
 from .locate import LocatedTable, RowRecord
 
-_UNIT_IN_HEADER = regex.compile(r"(?:单位[:：]?\s*)?[(（]?\s*(亿元|万元|千元|元)\s*[)）]?")
 PLACED_BY_ORDER = 0.7  # confidence of a value whose row or column was inferred from order
 
 
@@ -63,8 +63,9 @@ def _no_label_of_its_own(row: RowRecord, tpl: Templates) -> bool:
     return not leading_numbering(compact(leaf)) and tpl.any_label.best(leaf, accept=0.9) is None
 
 
-def _any_number(cells: list[Cell]) -> bool:
-    return any(parse_number(c.text, "amount").value is not None for c in cells)
+def _any_number(cells: list[Cell], tpl: Templates) -> bool:
+    return any(parse_number(c.text, "amount", patterns_dirs=tpl.patterns_dirs).value is not None
+               for c in cells)
 
 
 def _trim(values: list[Cell], n: int) -> list[Cell]:
@@ -125,7 +126,7 @@ def read_applications(table: LocatedTable, tpl: Templates) -> TableReading:
     inferred_columns = False
     last_map: tuple[dict[int, str], list[str] | None] = ({}, None)
     for row in table.rows:
-        if not row.values or (not _any_number(row.values) and _no_label_of_its_own(row, tpl)):
+        if not row.values or (not _any_number(row.values, tpl) and _no_label_of_its_own(row, tpl)):
             # Blanks under no label of their own are a placeholder, or the rest of a label
             # that a page break cut ("计这一情形，不计其他情形）" at the top of a page).
             placed.append(None)
@@ -304,7 +305,7 @@ def _header_fields(texts: list[str], tpl: Templates) -> list[tuple[str, str | No
             core = core.replace(stub, "")
         choice = tpl.active_fields.best(core, accept=0.8)
         if choice:
-            fields.append((choice.key, unit_in_header(text)))
+            fields.append((choice.key, unit_in_header(text, tpl.patterns_dirs)))
     return fields
 
 
@@ -359,9 +360,15 @@ def _active_format(items, tpl: Templates) -> str | None:
     return max(votes, key=lambda f: (votes[f], f == "2021"))
 
 
-def unit_in_header(text: str) -> str | None:
+@lru_cache(maxsize=8)
+def _unit_in_header(patterns_dirs: tuple[str, ...]):
+    amounts = "|".join(map(regex.escape, units("amount", patterns_dirs)))
+    return regex.compile(rf"(?:单位[:：]?\s*)?[(（]?\s*({amounts})\s*[)）]?")
+
+
+def unit_in_header(text: str, patterns_dirs: tuple[str, ...] = ()) -> str | None:
     """The unit a column heading prints: 万元 in "本年收费金额（单位：万元）"."""
-    found = _UNIT_IN_HEADER.search(nfkc(text))
+    found = _unit_in_header(patterns_dirs).search(nfkc(text))
     return found.group(1) if found else None
 
 

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from functools import lru_cache
 from itertools import product
 from statistics import pvariance
 
 import regex
 
-from ..claims import claim_agrees
+from ..claims import ClaimRules, claim_agrees
 from ..document import Cell
 from ..labels import Templates
+from ..numbers import units
 from ..schema import Claim
 from ..textnorm import nfkc
 from .locate import LocatedTable, TextRegion
@@ -227,7 +229,7 @@ def _describe(candidates: list[tuple[int, ...]]) -> str:
 # ------------------------------------------------------------------ table 3
 
 def read_applications_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
-                           specs: dict) -> TableReading:
+                           rules: ClaimRules) -> TableReading:
     reading = TableReading("applications")
     region = table.region
     text = region.text
@@ -275,7 +277,9 @@ def read_applications_runs(table: LocatedTable, tpl: Templates, claims: list[Cla
             if not splits:
                 continue
         runs[row.key], candidates[row.key] = run, splits
-    chosen, confidence = _settle(candidates, rows, columns, _prose_agreement(claims, specs, columns))
+    groups = _TemplateGroups(rows)
+    chosen, confidence = _settle(candidates, rows, columns,
+                                 _prose_agreement(claims, rules, columns, groups))
     for key, values in chosen.items():
         if len(candidates[key]) > 1:
             how = ("settled by the column identities" if confidence[key] == SETTLED
@@ -314,14 +318,26 @@ def _sub_number(row, apps) -> int | None:
     return members.index(row.key) + 1
 
 
-def _prose_agreement(claims: list[Claim], specs: dict, columns: list[str]):
+class _TemplateGroups:
+    """A claim's wildcard term ("applications.denied.*.total") as the template's rows."""
+
+    def __init__(self, rows) -> None:
+        self.row_keys = [r.key for r in rows]
+
+    def get(self, term: str, default=None) -> list[str]:
+        table, rest = term.split(".", 1)
+        row_glob, column = rest.rsplit(".", 1)
+        return [f"{table}.{row}.{column}" for row in self.row_keys if fnmatchcase(row, row_glob)]
+
+
+def _prose_agreement(claims: list[Claim], rules: ClaimRules, columns: list[str], groups):
     """How many of the prose's counts a table-3 assignment (row → values) reproduces."""
     relevant = [c for c in claims if c.role == "count"]
 
     def score(assignment: dict[str, tuple[int, ...]]) -> int:
         values = {f"applications.{row}.{col}": v for row, vs in assignment.items()
                   for col, v in zip(columns, vs)}
-        return sum(claim_agrees(c, values, specs) is True for c in relevant)
+        return sum(claim_agrees(c, values, rules, groups) is True for c in relevant)
 
     return score
 
@@ -407,7 +423,7 @@ def _plausibility(values: tuple[int, ...]) -> tuple:
 # ------------------------------------------------------------------ table 4
 
 def read_review_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
-                     specs: dict) -> TableReading:
+                     rules: ClaimRules) -> TableReading:
     reading = TableReading("review_litigation")
     region = table.region
     text = region.text
@@ -440,7 +456,7 @@ def read_review_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
                      "adds up in every block", keys)
     if not splits:
         return reading
-    score = _claims_score(claims, specs, keys)
+    score = _claims_score(claims, rules, keys)
     values = max(splits, key=lambda v: (score(v), -pvariance(_lengths(v))))
     confidence = (UNIQUE if len(splits) == 1 and how == "the block sums" else
                   SETTLED if len(splits) == 1 or
@@ -458,13 +474,13 @@ def read_review_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
     return reading
 
 
-def _claims_score(claims: list[Claim], specs: dict, keys: list[str]):
+def _claims_score(claims: list[Claim], rules: ClaimRules, keys: list[str]):
     """A candidate's agreement with the prose: how many stated counts it reproduces."""
     relevant = [c for c in claims if c.role == "count"]
 
     def score(values: tuple) -> int:
         assignment = dict(zip(keys, values))
-        return sum(claim_agrees(c, assignment, specs) is True for c in relevant)
+        return sum(claim_agrees(c, assignment, rules) is True for c in relevant)
 
     return score
 
@@ -512,7 +528,7 @@ def row_splits(raw: str, kinds: list[str]) -> list[tuple[str, ...]]:
 
 
 def read_active_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
-                     specs: dict) -> TableReading:
+                     rules: ClaimRules) -> TableReading:
     reading = TableReading("active")
     region = table.region
     text = region.text
@@ -535,7 +551,7 @@ def read_active_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
             position = hit[1]
             following = _find(text, anchors + header_words, hit[1])
             end = following[0] if following else len(text)
-            raw = _ROW_TEXT.match(text, hit[1], end)
+            raw = _row_text(tpl.patterns_dirs).match(text, hit[1], end)
             if raw is None or not raw.group(1).strip():
                 continue
             kinds = [active.fields[f].kind for f in layout.fields]
@@ -546,7 +562,7 @@ def read_active_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
                              f"table 2 row {item}: {raw.group(1)!r} cannot be read as "
                              f"{len(kinds)} cells", keys)
                 continue
-            score = _claims_score(claims, specs, keys)
+            score = _claims_score(claims, rules, keys)
             values = max(splits, key=lambda v: _active_plausibility(
                 v, layout.fields, score, active.plausibility))
             confidence = 1.0 if len(splits) == 1 else GUESSED
@@ -557,9 +573,9 @@ def read_active_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
                              f"{' '.join(values)} (the prose's figures, then 现行有效 ≥ 本年制发, "
                              "a change no larger than the items it changes)", keys)
             reading.rows_matched += 1
-            units = _header_units(text, active, layout.fields, hit[0])
-            if raw.group(2):  # a unit printed after the last number belongs to its cell
-                values = (*values[:-1], values[-1] + raw.group(2))
+            units = _header_units(text, active, layout.fields, hit[0], tpl.patterns_dirs)
+            if raw.group(2):  # a unit printed after the last number is that cell's unit
+                units[layout.fields[-1]] = raw.group(2)
             offset = raw.start(1)
             for field, key, piece in zip(layout.fields, keys, values):
                 at = text.index(piece, offset)
@@ -576,7 +592,8 @@ def read_active_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
     return reading
 
 
-def _header_units(text: str, active, fields: list[str], before: int) -> dict[str, str]:
+def _header_units(text: str, active, fields: list[str], before: int,
+                  patterns_dirs: tuple[str, ...]) -> dict[str, str]:
     """Units printed after column headings ("采购总金额（万元）") in the block above a row."""
     units = {}
     for field in fields:
@@ -586,13 +603,17 @@ def _header_units(text: str, active, fields: list[str], before: int) -> dict[str
         for found in _compiled(tuple(active.fields[field].labels)).finditer(text, 0, before):
             heading = found
         if heading is not None:
-            unit = unit_in_header(text[heading.start(): heading.end() + 12])
+            unit = unit_in_header(text[heading.start(): heading.end() + 12], patterns_dirs)
             if unit:
                 units[field] = unit
     return units
 
 
-_ROW_TEXT = regex.compile(rf"\s*([\d{_MARKS}+\-−－.\s]*)(亿元|万元|千元|元|件|项|个)?")
+@lru_cache(maxsize=8)
+def _row_text(patterns_dirs: tuple[str, ...]):
+    """A run-together table-2 row: digits, marks, signs, points, and a trailing unit."""
+    unit = "|".join(map(regex.escape, units("all", patterns_dirs)))
+    return regex.compile(rf"\s*([\d{_MARKS}+\-−－.\s]*)({unit})?")
 
 
 def _active_plausibility(values: tuple[str, ...], fields: list[str], score, limits) -> tuple:
