@@ -12,7 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_common import EXIT_FINDINGS, EXIT_INPUT, OcrMode, OcrOption, PatternsOption, fail
+from .cli_common import (EXIT_FINDINGS, EXIT_INPUT, OcrMode, OcrOption, PatternsOption, fail,
+                         reports_of)
 from .commands_bulk import register
 from .errors import NianbaoError
 from .inputs import walk
@@ -53,18 +54,14 @@ def extract(
     from rich.console import Console
 
     from .export import render, report_json, tidy_csv
-    from .pipeline import extract as run
 
     dirs = tuple(str(p) for p in patterns or ())
     out = _writer(output)
     failed = False
     first_csv = True
     console = Console(file=out) if fmt == ExtractFormat.table else None
-    for path in walk(files):
-        try:
-            report = run(path, patterns_dirs=dirs, ocr=ocr.value)
-        except NianbaoError as exc:
-            fail(str(exc))
+    for _, report in reports_of(files, dirs, ocr.value):
+        if report is None:
             failed = True
             continue
         if fmt == ExtractFormat.json:
@@ -108,23 +105,19 @@ def audit(
 
     from .audit import audit_series
     from .audit.model import SEVERITY_ORDER
-    from .errors import PatternsError
-    from .pipeline import extract as run
+    from .audit.rules import load_rules
     from .schema import dumps
 
     dirs = tuple(str(p) for p in patterns or ())
     rule_dirs = tuple(str(p) for p in rules or ())
-    reports, failed = [], False
-    for path in walk(files):
-        try:
-            reports.append(run(path, patterns_dirs=dirs, ocr=ocr.value))
-        except NianbaoError as exc:
-            fail(str(exc))
-            failed = True
     try:
-        results = audit_series(reports, rules_dirs=rule_dirs, patterns_dirs=dirs)
-    except PatternsError as exc:
-        raise fail(str(exc)) from None
+        load_rules(rule_dirs, dirs)  # a bad rule file is found before any file is read
+    except NianbaoError as exc:
+        raise fail(exc) from None
+    extracted = list(reports_of(files, dirs, ocr.value))
+    reports = [report for _, report in extracted if report is not None]
+    failed = len(reports) < len(extracted)
+    results = audit_series(reports, rules_dirs=rule_dirs, patterns_dirs=dirs)
     out = _writer(output)
     if fmt == AuditFormat.json:
         for result in results:
@@ -177,11 +170,13 @@ def evaluate_command(
     fmt: Annotated[EvalFormat, typer.Option("--format", "-f")] = EvalFormat.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None,
     patterns: PatternsOption = None,
+    rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="A directory of extra rules*.yaml files (repeatable).")] = None,
 ) -> None:
     """Score extraction (exact cells, missing, wrong, extra) and audit (findings against the
     truth's inconsistencies) on documents with known answers."""
     from rich.console import Console
 
+    from .audit.rules import load_rules
     from .evaluate import evaluate
     from .pipeline import extract as run
     from .schema import dumps
@@ -189,8 +184,16 @@ def evaluate_command(
     if not truth.is_dir():
         raise fail(f"{truth}: not a directory of truth files")
     dirs = tuple(str(p) for p in patterns or ())
+    rule_dirs = tuple(str(p) for p in rules or ())
+    try:
+        load_rules(rule_dirs, dirs)
+    except NianbaoError as exc:
+        raise fail(exc) from None
     documents = [p for p in walk(files) if p.parent.resolve() != truth.resolve()]
-    result = evaluate(documents, truth, lambda path: run(path, patterns_dirs=dirs))
+    result = evaluate(documents, truth, lambda path: run(path, patterns_dirs=dirs),
+                      rules_dirs=rule_dirs, patterns_dirs=dirs)
+    if not result.documents:
+        raise fail(f"no document with a truth file in {truth}")
     out = _writer(output)
     if fmt == EvalFormat.json:
         out.write(dumps(result.model_dump(mode="python")) + "\n")

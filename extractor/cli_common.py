@@ -29,3 +29,30 @@ def fail(message: object) -> typer.Exit:
     """Print `nianbao: message` on stderr; returns the exit to raise."""
     typer.echo(f"nianbao: {message}", err=True)
     return typer.Exit(EXIT_INPUT)
+
+
+def reports_of(files: list[Path], patterns_dirs: tuple[str, ...], ocr: str):
+    """Extract every report under `files`, one at a time; a failure is one line on stderr
+    and the next file goes on. Yields (path, report or None). Bad patterns, or no report
+    file at all, end the command at once: nothing could succeed."""
+    from .errors import NianbaoError
+    from .inputs import walk
+    from .patterns import load_patterns
+    from .pipeline import extract
+
+    try:
+        load_patterns(patterns_dirs)
+    except NianbaoError as exc:
+        raise fail(exc) from None
+    paths = walk(files)
+    if not paths:
+        raise fail(f"no report files in {', '.join(map(str, files))}")
+    for path in paths:
+        try:
+            yield path, extract(path, patterns_dirs=patterns_dirs, ocr=ocr)
+        except NianbaoError as exc:
+            typer.echo(f"nianbao: {exc}", err=True)
+            yield path, None
+        except Exception as exc:  # a bug of ours on this file must not stop the others
+            typer.echo(f"nianbao: {path}: internal error ({type(exc).__name__}: {exc})", err=True)
+            yield path, None

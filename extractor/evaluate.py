@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from .audit import audit_series
 from .audit.model import Finding
-from .errors import InputNotFound, NianbaoError
+from .errors import DamagedInput, InputNotFound, NianbaoError
 from .schema import Report
 
 
@@ -123,7 +123,19 @@ def score(report: Report, truth: dict, truth_file: str, findings: list[Finding])
     return result
 
 
-def evaluate(documents: list[Path], truth_dir: Path, extract_one) -> Evaluation:
+def read_truth(path: Path) -> dict:
+    """A truth file: JSON with a `values` object (and optional inconsistencies)."""
+    try:
+        truth = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DamagedInput(f"{path}: not a readable truth file ({type(exc).__name__})") from None
+    if not isinstance(truth, dict) or not isinstance(truth.get("values"), dict):
+        raise DamagedInput(f"{path}: a truth file needs a `values` object")
+    return truth
+
+
+def evaluate(documents: list[Path], truth_dir: Path, extract_one, *,
+             rules_dirs: tuple[str, ...] = (), patterns_dirs: tuple[str, ...] = ()) -> Evaluation:
     """Score each document that has a truth file; `extract_one(path) -> Report` (the pipeline
     or a stand-in). Reports of one body in consecutive years are audited together."""
     scores: list[DocumentScore] = []
@@ -134,11 +146,12 @@ def evaluate(documents: list[Path], truth_dir: Path, extract_one) -> Evaluation:
         except InputNotFound:
             continue  # not a scored document (a template, a stray file)
         try:
-            truth = json.loads(truth_path.read_text(encoding="utf-8"))
+            truth = read_truth(truth_path)
             extracted.append((extract_one(document), truth, truth_path.name))
         except NianbaoError as exc:
             scores.append(DocumentScore(file=document.name, truth=truth_path.name, error=str(exc)))
-    audits = audit_series([report for report, _, _ in extracted])
+    audits = audit_series([report for report, _, _ in extracted], rules_dirs=rules_dirs,
+                          patterns_dirs=patterns_dirs)
     scores += [score(report, truth, name, result.findings)
                for (report, truth, name), result in zip(extracted, audits)]
     cells = sum(s.cells for s in scores)

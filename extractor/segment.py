@@ -29,6 +29,7 @@ _PAGE_NUMBER = regex.compile(
     regex.I,
 )
 _BARE_NUMBER = regex.compile(r"^\d{1,4}$")
+_HAN_RUN = regex.compile(r"\p{Han}{2}")
 _ORDINALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _MARGIN = 0.08  # share of the page height at top and bottom where running headers live
 _MIN_BODY = 20  # a heading followed by fewer characters (and no table) is a contents entry
@@ -244,7 +245,9 @@ def _furniture(document: Document, flow, matcher: _HeadingMatcher) -> set[int]:
                 key = regex.sub(r"\d+", "#", text)
                 margin_texts[key] += 1
                 margin_lines.append((index, key))
-        elif len(text) >= 4 and matcher.whole_line(block.text) is None:
+        elif len(text) >= 4 and _HAN_RUN.search(text) and matcher.whole_line(block.text) is None:
+            # A running header is words; a line of numbers that repeats ("0 0 0 0 0" rows of an
+            # empty table printed as text) is data.
             repeated[text] += 1
     for index, key in margin_lines:
         if margin_texts[key] >= 2:

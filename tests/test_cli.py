@@ -127,3 +127,21 @@ def test_usage_error_exit_2():
     result = run("extract", CORPUS / "seed_shanghai_2020.txt", "-f", "yaml")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_a_bug_on_one_file_does_not_stop_the_others():
+    """An unexpected error (a bug of ours) on one file is one line; the batch goes on."""
+    code = ("import sys; import extractor.pipeline as p; real = p.extract\n"
+            "def extract(path, **kw):\n"
+            "    if str(path).endswith('.pdf'): raise KeyError('boom')\n"
+            "    return real(path, **kw)\n"
+            "p.extract = extract\n"
+            f"sys.argv = ['nianbao', 'extract', {str(CORPUS / 'huaian_city_2024.pdf')!r}, "
+            f"{str(CORPUS / 'seed_shanghai_2020.txt')!r}, '-f', 'json']\n"
+            "from extractor.cli import main; main()")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert json.loads(result.stdout)["meta"]["source"] == "seed_shanghai_2020.txt"
+    assert result.stderr.strip().splitlines() == [
+        f"nianbao: {CORPUS / 'huaian_city_2024.pdf'}: internal error (KeyError: 'boom')"]

@@ -3,10 +3,11 @@ legacy encodings."""
 
 import opencc
 import pytest
+import regex
 
 from extractor import extract
 
-from .conftest import CORPUS, differences, truth
+from .conftest import CORPUS, canon, differences, truth
 
 
 @pytest.mark.parametrize("name", ["pingtan_2023_page.txt", "pingtan_2024_page.txt",
@@ -129,3 +130,24 @@ def test_pdf_table_without_rulings(tmp_path):
     report = extract(unruled)
     assert differences(report, truth("huaian_city_2024")) == {"wrong": {}, "extra": {}}
     assert {t.strategy for t in report.tables} == {"digit-run"}
+
+
+def test_unit_after_a_space_in_a_run_together_row(tmp_path):
+    text = (CORPUS / "pingtan_2024_page.txt").read_text(encoding="utf-8")
+    spaced = tmp_path / "pingtan_unit.txt"
+    spaced.write_text(text.replace("行政事业性收费18651.06", "行政事业性收费18651.06 万元"),
+                      encoding="utf-8")
+    fee = extract(spaced).get("active.fees.amount_10k_yuan")
+    assert canon(fee.value) == canon("18651.06") and fee.raw == "18651.06"
+
+
+def test_repeated_lines_of_zeros_are_rows_not_running_headers(tmp_path):
+    """An empty row printed as its own line ("0 0 0 0 0 0 0") repeats down the table; it is
+    data, however often it recurs."""
+    text = (CORPUS / "pingtan_2024_page.txt").read_text(encoding="utf-8")
+    broken = regex.sub(r"(?<=[\p{Han}）”])0000000(?=\d?[\p{Han}（])", "\n0 0 0 0 0 0 0\n", text)
+    assert broken.count("\n0 0 0 0 0 0 0\n") >= 3
+    path = tmp_path / "pingtan_lines.txt"
+    path.write_text(broken, encoding="utf-8")
+    diff = differences(extract(path), truth("pingtan_2024_page"))
+    assert diff["wrong"] == {}

@@ -97,3 +97,18 @@ def test_docx_template_merged_cells():
     assert results.text == "三、本年度办理结果" and results.rowspan == 22
     assert cell_at(table4, 0, 5).text == "行政诉讼" and cell_at(table4, 0, 5).colspan == 10
     assert cell_at(table2, 0, 0).colspan == 4
+
+
+def test_docx_tab_and_line_break_separate_words(tmp_path):
+    import docx
+
+    made = docx.Document()
+    run = made.add_paragraph().add_run("主动公开政府信息")
+    run.add_tab()
+    run.add_text("12条")
+    run.add_break()
+    run.add_text("政策解读")
+    path = tmp_path / "tabs.docx"
+    made.save(path)
+    texts = [b.text for page in load(path).pages for b in page.blocks]
+    assert "主动公开政府信息 12条 政策解读" in texts

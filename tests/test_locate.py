@@ -41,3 +41,15 @@ def test_table_four_single_row_of_fifteen():
     tables = located("huaian_city_2024.pdf")
     rows = [r for r in tables["review_litigation"].rows if r.has_values]
     assert len(rows) == 1 and len(rows[0].values) == 15
+
+
+def test_extraction_leaves_the_document_as_loaded():
+    """Stitching a table split across pages works on copies: the same Document extracts the
+    same way twice (a notebook or a batch may hold it)."""
+    from extractor.pipeline import extract_document
+
+    document = load(CORPUS / "huaian_city_2024.pdf")
+    first, second = extract_document(document), extract_document(document)
+    assert len(first.values) == 200
+    assert [(v.key, v.value, v.bbox) for v in first.values] == \
+        [(v.key, v.value, v.bbox) for v in second.values]

@@ -80,6 +80,17 @@ def test_sideways_scan_is_turned(tmp_path):
     right, wrong = exact(report, expected, ("review_litigation", "applications.not_processed",
                                             "applications.total_handled"))
     assert wrong == [] and right == 15 + 35 + 7
+    # Provenance points at the page as the PDF lies (landscape), not at the turned image:
+    # the box, cropped from the sideways page and read again, holds the number.
+    total = report.get("review_litigation.review.total")
+    x0, y0, x1, y1 = total.bbox
+    assert 0 <= x0 < x1 <= 842 and 0 <= y0 < y1 <= 595
+    clip = pymupdf.Rect(x0, y0, x1, y1) + (-4, -4, 4, 4)
+    crop = pymupdf.open(path)[0].get_pixmap(clip=clip, dpi=300)
+    image = np.frombuffer(crop.samples, np.uint8).reshape(crop.h, crop.w, crop.n)[:, :, :3]
+    upright = cv2.rotate(np.ascontiguousarray(image), cv2.ROTATE_90_CLOCKWISE)
+    read = rapidocr.RapidOCR()(upright)
+    assert str(total.value) in "".join(read.txts or ())
 
 
 @pytest.mark.parametrize("text, usable", [

@@ -66,8 +66,9 @@ def load_docx(path: Path, data: bytes, sha256: str) -> Document:
 
 
 def _paragraph_text(p) -> str:
-    texts = [node.text or "" for node in p.iter(qn("w:t"), qn("w:tab"), qn("w:br"))
-             if node.tag == qn("w:t")]
+    """A paragraph's text; a tab or a line break separates what it stands between."""
+    texts = [node.text or "" if node.tag == qn("w:t") else " "
+             for node in p.iter(qn("w:t"), qn("w:tab"), qn("w:br"))]
     return "".join(texts).strip()
 
 

@@ -112,16 +112,30 @@ def _page_image(pdf, index: int):
 def _upright(img, engine: _Engine):
     """A page scanned sideways reads as tall boxes (the recognizer turns them to read them,
     but the detector misses most CJK lines): turn the page a quarter, whichever way reads
-    better. Returns the image and its OCR lines."""
+    better. Returns the image, its OCR lines and the turn made (None, "cw" or "ccw")."""
     lines = engine.page(img)
     words = [box for box, text, _ in lines if len(text) >= 2]
     tall = sum(1 for x0, y0, x1, y1 in words if y1 - y0 > x1 - x0)
     if not words or tall <= len(words) / 2:
-        return img, lines
-    turns = [cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE), cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE)]
-    readings = [engine.page(turned) for turned in turns]
-    best = max(range(2), key=lambda i: sum(score * len(text) for _, text, score in readings[i]))
-    return turns[best], readings[best]
+        return img, lines, None
+    turns = {"cw": cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE),
+             "ccw": cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE)}
+    readings = {turn: engine.page(image) for turn, image in turns.items()}
+    best = max(readings, key=lambda t: sum(score * len(text) for _, text, score in readings[t]))
+    return turns[best], readings[best], best
+
+
+def _unturn(turn: str | None, width: float, height: float):
+    """Maps a box on the turned page back onto the page as it lies in the PDF (points; the
+    page before the turn was width × height)."""
+    def back(box):
+        x0, y0, x1, y1 = box
+        if turn == "cw":  # (x, y) went to (height - y, x)
+            return (y0, height - x1, y1, height - x0)
+        if turn == "ccw":  # (x, y) went to (y, width - x)
+            return (width - y1, x0, width - y0, x1)
+        return box
+    return back
 
 
 def ocr_pdf_pages(pdf, indices: list[int]) -> list[Page]:
@@ -132,16 +146,24 @@ def ocr_pdf_pages(pdf, indices: list[int]) -> list[Page]:
     pages = []
     for index in indices:
         img, scale = _page_image(pdf, index)
-        img, lines = _upright(deskew(img), engine)
+        height, width = img.shape[0] / scale, img.shape[1] / scale
+        img, lines, turn = _upright(deskew(img), engine)
         gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
         tables = find_tables(gray)
         words = [Word(text=text, bbox=tuple(v / scale for v in box), confidence=score)
                  for box, text, score in lines]
         grids, outside = _grids(tables, words, img, gray, scale, index + 1, engine)
+        blocks = order_blocks(grids, lines_from_words(outside, index + 1))
+        # Reading order and cells are worked out on the upright image; provenance points at
+        # the page as the PDF shows it.
+        back = _unturn(turn, width, height)
+        for block in blocks:
+            block.bbox = back(block.bbox)
+            for cell in getattr(block, "cells", ()):
+                cell.bbox = back(cell.bbox)
         page = pdf[index]
         pages.append(Page(number=index + 1, width=page.rect.width, height=page.rect.height,
-                          rotation=page.rotation, text_source="ocr",
-                          blocks=order_blocks(grids, lines_from_words(outside, index + 1))))
+                          rotation=page.rotation, text_source="ocr", blocks=blocks))
     return pages
 
 

@@ -31,6 +31,11 @@ def load_pdf(path: Path, data: bytes, sha256: str, *, ocr: str = "auto") -> Docu
         pdf = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:  # MuPDF raises several types for unreadable files
         raise DamagedInput(f"{path}: not a readable PDF ({_reason(exc)})") from None
+    with pdf:
+        return _read(pdf, path, sha256, ocr)
+
+
+def _read(pdf, path: Path, sha256: str, ocr: str) -> Document:
     if pdf.needs_pass:
         raise EncryptedInput(f"{path}: the PDF is encrypted and needs a password")
     if pdf.page_count == 0:
@@ -138,10 +143,15 @@ def _ocr_pages(pdf, document: Document, indices: list[int]) -> None:
             raise OcrUnavailable(f"{document.path}: no usable text layer (scanned?); {exc}") from None
         document.warnings.append(f"pages {pages} have no usable text layer and were skipped; {exc}")
         return
-    for index, page in zip(indices, ocr_pdf_pages(pdf, indices)):
-        document.pages[index] = page
-    document.warnings.append(
-        "pages " + ", ".join(str(i + 1) for i in indices) + " were read by OCR")
+    read = []
+    for index in indices:
+        try:
+            document.pages[index] = ocr_pdf_pages(pdf, [index])[0]
+            read.append(index + 1)
+        except Exception as exc:  # one page OCR cannot read must not lose the others
+            document.warnings.append(f"page {index + 1} could not be read by OCR ({_reason(exc)})")
+    if read:
+        document.warnings.append("pages " + ", ".join(map(str, read)) + " were read by OCR")
 
 
 def _reason(exc: Exception) -> str:

@@ -10,7 +10,7 @@ as label-only rows, because they carry context the grids lack.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import regex
 
@@ -310,10 +310,12 @@ def _column_edges(grid: Grid) -> tuple[int, ...]:
 
 def _join(first: Grid, second: Grid, known_label, is_value) -> Grid:
     """Append `second`'s rows to `first`; label cells at the top of `second` that continue a
-    label cell of `first`'s last row are merged into it."""
+    label cell of `first`'s last row are merged into it. The Document's own cells are left as
+    they are (the result is built from copies): extraction is a function of the Document."""
+    first_cells = [replace(c) for c in first.cells]
     offset = first.n_rows
     last_row = first.n_rows - 1
-    above = {c.col: c for c in first.cells if c.row <= last_row < c.row + c.rowspan}
+    above = {c.col: c for c in first_cells if c.row <= last_row < c.row + c.rowspan}
     top = [c for c in second.cells if c.row == 0]
     absorbed: set[int] = set()
     for cell in top:
@@ -339,12 +341,8 @@ def _join(first: Grid, second: Grid, known_label, is_value) -> Grid:
                 and upper.colspan == cell.colspan and cell.col < _first_value_col(second, is_value)):
             upper.rowspan = offset + cell.rowspan - upper.row
             absorbed.add(id(cell))
-    cells = list(first.cells)
-    for cell in second.cells:
-        if id(cell) in absorbed:
-            continue
-        cell.row += offset
-        cells.append(cell)
+    cells = first_cells + [replace(c, row=c.row + offset) for c in second.cells
+                           if id(c) not in absorbed]
     return Grid(cells=cells, n_rows=first.n_rows + second.n_rows, n_cols=first.n_cols,
                 page=first.page, source=first.source, bbox=first.bbox)
 
