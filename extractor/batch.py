@@ -34,11 +34,12 @@ from typing import Protocol
 
 from . import __version__
 from .audit import audit
+from .audit.rules import load_rules
 from .bodies import ManifestEntry, apply_manifest, infer, opening_text, read_manifest
 from .errors import NianbaoError
 from .inputs import walk
 from .load import load
-from .pipeline import extract_document
+from .pipeline import check_patterns, extract_document
 from .store import ReportRows, Store, report_rows
 
 MAX_TASKS = 200  # files per local worker before it is replaced (bounds leaks in C libraries)
@@ -91,6 +92,7 @@ class Summary:
     skipped: int = 0  # already in the store
     duplicates: int = 0  # same content as another file of this run
     failures: Counter = field(default_factory=Counter)  # error kind → files
+    manifest_unused: int = 0  # manifest rows naming no file of this run (a typo in a path?)
     seconds: float = 0.0
 
     @property
@@ -293,15 +295,19 @@ def run_batch(
     `progress` is told the number of files, then of each file done; `task` is the per-file
     function the workers run (`extract_file`)."""
     start = time.perf_counter()
+    # Everything the user gave that can be wrong is checked before the store is touched.
+    if executor == "dask" and not scheduler:
+        raise SchedulerError("--executor dask needs --scheduler tcp://HOST:PORT")
+    check_patterns(options.patterns_dirs)
+    load_rules((), options.patterns_dirs)
     files = walk(paths)
     entries = read_manifest(manifest) if manifest else {}
     summary = Summary(found=len(files))
+    summary.manifest_unused = len(entries.keys() - {str(p.resolve()) for p in files})
     with Store(store_path) as store:
         stored = store.stored_shas(__version__)
         failed_before = set() if retry_errors else store.failed_files(__version__)
         if executor == "dask":
-            if not scheduler:
-                raise SchedulerError("--executor dask needs --scheduler tcp://HOST:PORT")
             pool: Executor = DaskExecutor(scheduler, task, options, timeout)
         else:
             pool = LocalExecutor(max(1, jobs), task, options, timeout)

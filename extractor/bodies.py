@@ -12,6 +12,7 @@ with nianbao, so they come from the manifest only.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -81,29 +82,27 @@ class _Rules:
 
 @lru_cache(maxsize=8)
 def _rules(patterns_dirs: tuple[str, ...]) -> _Rules:
-    data = load_patterns(patterns_dirs).extra.get("bodies", {})
-    bare = data.get("bare_place_body", {})
-    zones = data.get("zones", {})
+    data = load_patterns(patterns_dirs).bodies
+    bare = data.bare_place_body
     longest_first = lambda words: tuple(sorted(words, key=len, reverse=True))
     return _Rules(
-        places=tuple((p["level"], longest_first(p["suffixes"]), int(p["max_stem"]))
-                     for p in data.get("places", [])),
-        province_cities=frozenset(data.get("province_level_cities", [])),
-        zone_suffixes=longest_first(zones.get("suffixes", [])),
-        zone_level=zones.get("level", "zone"),
-        zone_max_stem=int(zones.get("max_stem", 0)),
-        governments=longest_first(data.get("governments", [])),
-        offices=longest_first(data.get("offices", [])),
-        department_suffixes=longest_first(data.get("department_suffixes", [])),
-        bare_default=bare.get("default", ""),
-        bare_by_suffix=bare.get("by_suffix", {}),
-        bare_by_level=bare.get("by_level", {}),
+        places=tuple((p.level, longest_first(p.suffixes), p.max_stem) for p in data.places),
+        province_cities=frozenset(data.province_level_cities),
+        zone_suffixes=longest_first(data.zones.suffixes),
+        zone_level=data.zones.level,
+        zone_max_stem=data.zones.max_stem,
+        governments=longest_first(data.governments),
+        offices=longest_first(data.offices),
+        department_suffixes=longest_first(data.department_suffixes),
+        bare_default=bare.default,
+        bare_by_suffix=bare.by_suffix,
+        bare_by_level=bare.by_level,
         # Longest spelling first, so 政府办公室 is rewritten before 政府.
-        same_body=tuple(sorted(data.get("same_body", {}).items(), key=lambda kv: -len(kv[0]))),
-        national=tuple(regex.compile(p) for p in data.get("national", [])),
-        trim=regex.compile(data.get("trim", r"$^")),
-        not_an_agency=tuple(regex.compile(p) for p in data.get("not_an_agency", [])),
-        opening=tuple(regex.compile(p) for p in data.get("opening_agency", [])),
+        same_body=tuple(sorted(data.same_body.items(), key=lambda kv: -len(kv[0]))),
+        national=tuple(regex.compile(p) for p in data.national),
+        trim=regex.compile(data.trim),
+        not_an_agency=tuple(regex.compile(p) for p in data.not_an_agency),
+        opening=tuple(regex.compile(p) for p in data.opening_agency),
     )
 
 
@@ -230,14 +229,17 @@ def apply_manifest(body: Body, entry: ManifestEntry, patterns_dirs: tuple[str, .
 
 
 def read_manifest(path: Path) -> dict[str, ManifestEntry]:
-    """Manifest rows by resolved file path. Relative paths are relative to the manifest."""
+    """Manifest rows by resolved file path. Relative paths are relative to the manifest. A
+    manifest saved from a spreadsheet as GBK reads as well as UTF-8."""
+    from .load.encoding import decode_bytes
+
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        text, _ = decode_bytes(path.read_bytes(), markup=False)
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read the manifest ({exc.strerror})") from None
     entries: dict[str, ManifestEntry] = {}
-    with handle:
-        reader = csv.DictReader(handle)
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
         columns = set(reader.fieldnames or ())
         if "path" not in columns:
             raise ManifestError(f"{path}: the manifest needs a 'path' column "
@@ -257,4 +259,6 @@ def read_manifest(path: Path) -> dict[str, ManifestEntry]:
                 agency=(row.get("agency") or "").strip() or None,
                 region_code=(row.get("region_code") or "").strip() or None,
                 year=int(year_text) if year_text else None)
+    except csv.Error as exc:
+        raise ManifestError(f"{path}:{reader.line_num}: not a CSV manifest ({exc})") from None
     return entries

@@ -37,11 +37,10 @@ def reports_of(files: list[Path], patterns_dirs: tuple[str, ...], ocr: str):
     file at all, end the command at once: nothing could succeed."""
     from .errors import NianbaoError
     from .inputs import walk
-    from .patterns import load_patterns
-    from .pipeline import extract
+    from .pipeline import check_patterns, extract
 
     try:
-        load_patterns(patterns_dirs)
+        check_patterns(patterns_dirs)
     except NianbaoError as exc:
         raise fail(exc) from None
     paths = walk(files)

@@ -119,6 +119,8 @@ def _print_summary(console, summary, store: Path) -> None:
                                                         summary.duplicates),
             ("failed", summary.failed)]
     rows += [(f"  {kind}", n) for kind, n in sorted(summary.failures.items())]
+    if summary.manifest_unused:
+        rows.append(("[yellow]manifest rows naming no file found", summary.manifest_unused))
     rate = summary.processed / summary.seconds if summary.seconds else 0.0
     rows += [("time", f"{summary.seconds:.1f} s"), ("files/s", f"{rate:.1f}")]
     for label, value in rows:

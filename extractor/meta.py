@@ -40,14 +40,14 @@ class _Rules:
 
 @lru_cache(maxsize=8)
 def _rules(extra_dirs: tuple[str, ...]) -> _Rules:
-    data = load_patterns(extra_dirs).extra.get("metadata", {})
+    data = load_patterns(extra_dirs).metadata
     return _Rules(
-        markers=tuple(regex.compile(p) for p in data.get("title_markers", [])),
-        titles=tuple(regex.compile(p) for p in data.get("title_patterns", [])),
-        years=tuple(regex.compile(p) for p in data.get("year_patterns", [])),
-        suffix=regex.compile(data.get("title_suffix", r"$^")),
-        prefix=regex.compile(data.get("title_prefix", r"$^"), regex.I),
-        exclude=regex.compile(data.get("title_exclude", r"$^")),
+        markers=tuple(regex.compile(p) for p in data.title_markers),
+        titles=tuple(regex.compile(p) for p in data.title_patterns),
+        years=tuple(regex.compile(p) for p in data.year_patterns),
+        suffix=regex.compile(data.title_suffix),
+        prefix=regex.compile(data.title_prefix, regex.I),
+        exclude=regex.compile(data.title_exclude),
     )
 
 

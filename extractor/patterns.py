@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import regex
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import PatternsError
 from .textnorm import label_key
@@ -112,10 +113,78 @@ class NumberPatterns(_Model):
     thousands_separators: list[str]
 
 
+def _compiles(pattern: str) -> str:
+    try:
+        regex.compile(pattern)
+    except regex.error as exc:
+        raise ValueError(f"not a regular expression ({exc})") from None
+    return pattern
+
+
+def _naming(*groups: str):
+    def check(pattern: str) -> str:
+        missing = [g for g in groups if g not in regex.compile(pattern).groupindex]
+        if missing:
+            raise ValueError(f"needs the named group(s) {', '.join(missing)}")
+        return pattern
+    return AfterValidator(check)
+
+
+Regex = Annotated[str, AfterValidator(_compiles)]
+_NEVER = r"$^"  # a pattern that matches nothing: the rule is off
+
+
+class MetadataPatterns(_Model):
+    title_exclude: Regex = _NEVER
+    title_markers: list[Regex] = Field(default_factory=list)
+    title_patterns: list[Annotated[Regex, _naming("agency", "year")]] = Field(default_factory=list)
+    year_patterns: list[Annotated[Regex, _naming("year")]] = Field(default_factory=list)
+    title_suffix: Regex = _NEVER
+    title_prefix: Regex = _NEVER
+
+
+Level = Literal["national", "province", "city", "county", "township", "zone"]
+
+
+class PlaceLevel(_Model):
+    level: Level
+    suffixes: list[str] = Field(min_length=1)
+    max_stem: int = Field(ge=1)
+
+
+class ZonePatterns(_Model):
+    suffixes: list[str] = Field(default_factory=list)
+    level: Level = "zone"
+    max_stem: int = Field(default=0, ge=0)
+
+
+class BarePlaceBody(_Model):
+    default: str = ""
+    by_suffix: dict[str, str] = Field(default_factory=dict)
+    by_level: dict[str, str] = Field(default_factory=dict)
+
+
+class BodyPatterns(_Model):
+    places: list[PlaceLevel] = Field(default_factory=list)
+    province_level_cities: list[str] = Field(default_factory=list)
+    zones: ZonePatterns = ZonePatterns()
+    governments: list[str] = Field(default_factory=list)
+    offices: list[str] = Field(default_factory=list)
+    department_suffixes: list[str] = Field(default_factory=list)
+    bare_place_body: BarePlaceBody = BarePlaceBody()
+    same_body: dict[str, str] = Field(default_factory=dict)
+    national: list[Regex] = Field(default_factory=list)
+    trim: Regex = _NEVER
+    not_an_agency: list[Regex] = Field(default_factory=list)
+    opening_agency: list[Annotated[Regex, _naming("agency")]] = Field(default_factory=list)
+
+
 class Patterns(_Model):
     tables: TablePatterns
     headings: HeadingPatterns
     numbers: NumberPatterns
+    metadata: MetadataPatterns = MetadataPatterns()
+    bodies: BodyPatterns = BodyPatterns()
     # Raw documents of the remaining files (e.g. audit rules), validated by their own stage.
     extra: dict[str, Any] = Field(default_factory=dict)
 
@@ -156,18 +225,17 @@ def load_patterns(extra_dirs: tuple[str, ...] = ()) -> Patterns:
             raise PatternsError(f"{directory}: not a directory of pattern files")
         for name, document in _read_dir(path).items():
             documents[name] = _merge(documents[name], document) if name in documents else document
-    core = {"tables", "headings", "numbers"}
-    missing = core - documents.keys()
+    required = {"tables", "headings", "numbers"}
+    missing = required - documents.keys()
     if missing:
         raise PatternsError(f"pattern files missing: {', '.join(sorted(missing))}")
+    typed = required | {"metadata", "bodies"}
     try:
-        return Patterns(
-            tables=documents["tables"],
-            headings=documents["headings"],
-            numbers=documents["numbers"],
-            extra={k: v for k, v in documents.items() if k not in core},
-        )
+        return Patterns(**{k: v for k, v in documents.items() if k in typed},
+                        extra={k: v for k, v in documents.items() if k not in typed})
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise PatternsError(f"invalid patterns at {where}: {first['msg']}") from None
+        file, *where = [str(part) for part in first["loc"]]
+        at = f" at {'.'.join(where)}" if where else ""
+        message = first["msg"].removeprefix("Value error, ")
+        raise PatternsError(f"invalid patterns/{file}.yaml{at}: {message}") from None

@@ -31,6 +31,13 @@ _RUN_READERS = {"active": read_active_runs, "applications": read_applications_ru
 _TABLE_NUMBER = {"active": "二", "applications": "三", "review_litigation": "四"}
 
 
+def check_patterns(patterns_dirs: tuple[str, ...] = ()) -> None:
+    """Validate every pattern file extraction reads (raises PatternsError): a mistake in a
+    user's pattern file is found before the first document, not once per document."""
+    templates(patterns_dirs)
+    claim_rules(patterns_dirs)
+
+
 def extract(path: str | Path, *, patterns_dirs: tuple[str, ...] = (), ocr: str = "auto") -> Report:
     """Read one report file into a canonical `Report`."""
     document = load(path, ocr=ocr)

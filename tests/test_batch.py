@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from extractor import __version__, extract
 from extractor.batch import Job, Options, Stored, extract_file, run_batch
 from extractor.commands_bulk import register
+from extractor.errors import NianbaoError
 from extractor.store import TABLES, Store
 
 from .conftest import CORPUS, FIXTURES
@@ -258,3 +259,33 @@ def test_notebook_runs_top_to_bottom(name):
         assert "0 failed" in text and any("image/png" in o.get("data", {}) for o in outputs)
     else:
         assert "carry_over_across_years" in text and "31194" in text
+
+
+def test_mistakes_in_the_invocation_are_found_before_the_store_is_made(tmp_path):
+    patterns = tmp_path / "patterns"
+    patterns.mkdir()
+    (patterns / "metadata.yaml").write_text("year_patterns: ['(\\d{4})年']\n", encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    with pytest.raises(NianbaoError, match=r"^invalid patterns/metadata\.yaml at year_patterns\.2: "
+                       r"needs the named group\(s\) year$"):
+        run_batch([CORPUS], store, options=Options(patterns_dirs=(str(patterns),)))
+    with pytest.raises(NianbaoError, match="needs --scheduler"):
+        run_batch([CORPUS], store, executor="dask")
+    assert not store.exists()
+
+
+def test_manifest_rows_that_name_no_file_are_counted(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(CORPUS / "pingtan_2024_page.txt", docs)
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,agency\ndocs/pingtan_2024_page.txt,平潭综合实验区管委会\n"
+                        "docs/pingtan_2O24_page.txt,平潭综合实验区管委会\n", encoding="utf-8")
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(app, ["batch", str(docs), "--store", str(tmp_path / "s.duckdb"),
+                                      "--manifest", str(manifest), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "manifest rows naming no file found" in result.output
+    row = [line for line in result.output.splitlines() if "naming no file" in line][0]
+    assert row.rstrip(" │").endswith("1")

@@ -86,3 +86,17 @@ def test_manifest_errors(tmp_path, text, message):
     manifest.write_text(text, encoding="utf-8")
     with pytest.raises(ManifestError, match=message.replace("(", r"\(").replace(")", r"\)")):
         read_manifest(manifest)
+
+
+def test_manifest_saved_as_gbk(tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_bytes("path,agency\nx.txt,沭阳县人民政府\n".encode("gbk"))
+    entry = read_manifest(manifest)[str((tmp_path / "x.txt").resolve())]
+    assert entry.agency == "沭阳县人民政府"
+
+
+def test_manifest_that_is_not_csv(tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text('path,agency\nx.txt,"' + "甲" * 200_000 + "\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match="not a CSV manifest"):
+        read_manifest(manifest)

@@ -54,3 +54,21 @@ def test_invalid_patterns_are_a_clear_error(tmp_path):
     (tmp_path / "tables.yaml").write_text("active: [unclosed\n", encoding="utf-8")
     with pytest.raises(PatternsError, match="not valid YAML"):
         load_patterns((str(tmp_path),))
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("bodies.yaml", "places:\n  - level: prefecture\n    suffixes: [市]\n    max_stem: 4\n",
+     "invalid patterns/bodies.yaml at places.4.level: Input should be 'national'"),
+    ("bodies.yaml", "trim: '[unclosed'\n", "invalid patterns/bodies.yaml at trim: not a regular"),
+    ("bodies.yaml", "opening_agency: ['本报告由(.+?)编制']\n",
+     "invalid patterns/bodies.yaml at opening_agency.2: needs the named group(s) agency"),
+    ("metadata.yaml", "title_markers: ['(?P<x']\n",
+     "invalid patterns/metadata.yaml at title_markers.2: not a regular expression"),
+    ("metadata.yaml", "title_exclude: [a, b]\n",
+     "invalid patterns/metadata.yaml at title_exclude: Input should be a valid string"),
+])
+def test_metadata_and_body_patterns_are_validated(tmp_path, name, text, message):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    with pytest.raises(PatternsError) as raised:
+        load_patterns((str(tmp_path),))
+    assert str(raised.value).startswith(message)
