@@ -68,6 +68,7 @@ class Templates:
         ]
         self.app_columns = LabelSet({c.key: tuple(c.keys) for c in apps.columns})
         self.app_column_order = [c.key for c in apps.columns]
+        self.app_column_names = [c.labels[0] for c in apps.columns]  # as printed, for messages
         self.app_column_groups = tuple(label_key(x) for x in apps.column_groups)
         self.app_groups = {k: tuple(v.keys) for k, v in apps.groups.items()}
         review = tables.review_litigation
@@ -76,6 +77,8 @@ class Templates:
         self.review_block_groups = tuple(label_key(x) for x in review.block_groups)
         self.review_fields = LabelSet({f.key: tuple(f.keys) for f in review.fields})
         self.review_field_order = [f.key for f in review.fields]
+        self.review_block_names = [b.labels[0] for b in review.blocks]
+        self.review_field_names = [f.labels[0] for f in review.fields]
         # What each standard table's grid may contain, for telling the tables apart.
         self.table_labels = {
             "active": LabelSet({**{f"i.{k}": v for k, v in self.active_items.items()},
@@ -103,6 +106,30 @@ class Templates:
 
     def rows_for(self, fmt: str) -> list[RowTemplate]:
         return [r for r in self.app_rows if r.formats is None or fmt in r.formats]
+
+    @property
+    def newest_format(self) -> str:
+        return max(self.active_formats)
+
+    def app_format_of(self, row_keys) -> str | None:
+        """The format whose own rows (those limited to some formats) are most among
+        `row_keys`; None when no such row is there."""
+        votes: dict[str, int] = {}
+        for row in self.app_rows:
+            if row.formats and row.key in row_keys:
+                for fmt in row.formats:
+                    votes[fmt] = votes.get(fmt, 0) + 1
+        return max(votes, key=lambda f: (votes[f], f)) if votes else None
+
+    def active_format_of(self, field_keys) -> str:
+        """The format whose table-2 columns (those no other format prints) are most among
+        `field_keys`; the newest format when none is."""
+        per_format = {fmt: {f for layout in layouts for f in layout.fields}
+                      for fmt, layouts in self.active_formats.items()}
+        votes = {fmt: len(fields.intersection(field_keys).difference(
+                     *(other for f, other in per_format.items() if f != fmt)))
+                 for fmt, fields in per_format.items()}
+        return max(votes, key=lambda f: (votes[f], f == self.newest_format))
 
 
 @lru_cache(maxsize=8)

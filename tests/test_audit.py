@@ -173,6 +173,13 @@ rules:
                        "active.procurement.amount_10k_yuan": Decimal("10.5")})
     found = [f for f in audit(far, rules_dirs=(str(rules),)).findings if f.rule == "fees_split"]
     assert found and "rounding" in found[0].tolerance
+    # Printed in 元 ("103000", converted to 10.3 万元), a fee stands for ± 0.5 元, not ± 0.5 万元.
+    in_yuan = make_report({"active.fees.amount_10k_yuan": Decimal("10.3"),
+                           "active.procurement.amount_10k_yuan": Decimal("10.34")})
+    in_yuan.values[0].raw = "103000"
+    found = [f for f in audit(in_yuan, rules_dirs=(str(rules),)).findings
+             if f.rule == "fees_split"]
+    assert found and found[0].tolerance.startswith("± 0.00505")
 
 
 def test_invalid_rule_file_is_a_clear_error(tmp_path):

@@ -75,6 +75,20 @@ def test_ocr_markdown_renamed_columns_read_by_position():
     assert warnings_of(report, "columns_inferred")
     assert report.get("applications.new_received.natural_person").confidence < 0.9
     assert report.meta.agency == "沐阳县人民政府"  # printed (mis-OCR'd) as it is
+    # Table 4's blocks are named by its headings (行政诉讼（复议后起诉）), so nothing there is
+    # placed by order.
+    assert not warnings_of(report, "placed_by_order")
+    assert report.get("review_litigation.litigation_after_review.total").confidence == 1.0
+
+
+def test_table_four_with_a_garbled_header_is_placed_by_order_and_says_so():
+    """The converter scrambled table 4's header into fragments (维持 | 纠正 | 结果 …): the 15
+    values are right in the template's order, but nothing printed confirms it."""
+    report = extract(CORPUS / "shanghai_gov_office_2025_source.md")
+    assert len(warnings_of(report, "placed_by_order")) == 1
+    review = [v for v in report.values if v.key.startswith("review_litigation")]
+    assert len(review) == 15 and all(v.confidence <= 0.7 for v in review)
+    assert report.get("review_litigation.review.upheld").value == 40
 
 
 def test_traditional_script_is_matched_values_unchanged(tmp_path):

@@ -7,6 +7,7 @@ import pytest
 
 from extractor import extract
 from extractor.errors import PatternsError
+from extractor.labels import templates
 from extractor.patterns import load_patterns
 from extractor.schema import json_schema
 
@@ -72,3 +73,13 @@ def test_metadata_and_body_patterns_are_validated(tmp_path, name, text, message)
     with pytest.raises(PatternsError) as raised:
         load_patterns((str(tmp_path),))
     assert str(raised.value).startswith(message)
+
+
+def test_formats_are_told_apart_by_what_only_they_print():
+    tpl = templates()
+    assert tpl.app_format_of({"granted", "other.total"}) == "2019"
+    assert tpl.app_format_of({"granted", "other.overdue_fee", "other.other"}) == "2021"
+    assert tpl.app_format_of({"granted", "denied.state_secret"}) is None
+    assert tpl.active_format_of({"decisions", "made", "in_force"}) == "2021"
+    assert tpl.active_format_of({"decisions", "prior_items", "change"}) == "2019"
+    assert tpl.active_format_of({"decisions"}) == tpl.newest_format == "2021"

@@ -14,6 +14,7 @@ from fnmatch import fnmatchcase
 import regex
 
 from ..labels import Templates
+from ..numbers import parse_number
 from ..textnorm import nfkc
 from ..schema import Report, Value
 from .model import CellRef
@@ -34,8 +35,9 @@ class Context:
     def __post_init__(self) -> None:
         self.values = {v.key: v for v in self.report.values}
         self.previous_values = {v.key: v for v in self.previous.values} if self.previous else {}
-        self.table3_format = table3_format(self.report)
-        self.formats = {"applications": self.table3_format, "active": table2_format(self.report)}
+        self.table3_format = table3_format(self.report, self.tpl)
+        self.formats = {"applications": self.table3_format,
+                        "active": table2_format(self.report, self.tpl)}
 
     def expand(self, placeholder: str) -> list[str]:
         """The values of "@rows", "@columns", "@blocks", "@items"."""
@@ -50,17 +52,18 @@ class Context:
         raise ValueError(f"unknown placeholder list {placeholder}")
 
 
-def table2_format(report: Report) -> str:
-    """2019 when table 2 prints 上一年项目数量-style columns, else 2021."""
-    old_fields = (".prior_items", ".new_made", ".total_published", ".projects")
-    return "2019" if any(v.key.endswith(old_fields) for v in report.values if v.table == "active") \
-        else "2021"
+def table2_format(report: Report, tpl: Templates) -> str:
+    """The format of table 2, from the columns its values were read under."""
+    return tpl.active_format_of({v.key.rsplit(".", 1)[1] for v in report.values
+                                 if v.table == "active"})
 
 
-def table3_format(report: Report) -> str:
-    """2019 when table 3 prints （六）其他处理 as one row, else 2021."""
-    return "2019" if any(v.key.startswith("applications.other.total.") for v in report.values) \
-        else "2021"
+def table3_format(report: Report, tpl: Templates) -> str:
+    """The format of table 3, from the rows its values were read under."""
+    prefix = "applications."
+    rows = {v.key[len(prefix):].rsplit(".", 1)[0] for v in report.values
+            if v.key.startswith(prefix)}
+    return tpl.app_format_of(rows) or tpl.newest_format
 
 
 @dataclass
@@ -137,18 +140,21 @@ def evaluate(terms: list[str], ctx: Context, bindings: dict[str, str] | None = N
             result.total += sign * amount
             if value.unit:  # an amount: it stands for the interval of its printed decimals
                 result.amounts = True
-                result.half_ulps += _half_ulp(value.raw)
+                result.half_ulps += _half_ulp(value, ctx.tpl.patterns_dirs)
     return result
 
 
 _DECIMALS = regex.compile(r"\.(\d+)")
 
 
-def _half_ulp(raw: str) -> Decimal:
-    """Half a unit in the last printed place of an amount ("96171.6" → 0.05, "48" → 0.5)."""
-    found = _DECIMALS.search(nfkc(raw))
+def _half_ulp(value: Value, patterns_dirs: tuple[str, ...]) -> Decimal:
+    """Half a unit in the last printed place of an amount, in the value's canonical unit
+    ("96171.6" 万元 → 0.05; "961716000" printed in 元 → 0.00005 万元)."""
+    found = _DECIMALS.search(nfkc(value.raw))
     places = len(found.group(1)) if found else 0
-    return Decimal(5) * Decimal(10) ** -(places + 1)
+    half = Decimal(5) * Decimal(10) ** -(places + 1)
+    printed = parse_number(value.raw, "amount", patterns_dirs=patterns_dirs).value
+    return half * abs(Decimal(value.value) / printed) if printed else half
 
 
 def plain(number: Decimal) -> int | Decimal:

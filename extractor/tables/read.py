@@ -159,11 +159,8 @@ def read_applications(table: LocatedTable, tpl: Templates) -> TableReading:
     candidates = tpl.app_rows
     pairs = align_rows(labels, contexts, usable, candidates, tpl)
     matched = {candidates[j].key for _, j, _ in pairs}
-    if "other.total" in matched:
-        reading.format = "2019"
-    elif matched & {"other.overdue_correction", "other.overdue_fee", "other.other"}:
-        reading.format = "2021"
-    expected = tpl.rows_for(reading.format or "2021")
+    reading.format = tpl.app_format_of(matched)
+    expected = tpl.rows_for(reading.format or tpl.newest_format)
     reading.rows_expected = len(expected)
     reading.rows_matched = len(pairs)
     for i, j, score in pairs:
@@ -185,7 +182,7 @@ def read_applications(table: LocatedTable, tpl: Templates) -> TableReading:
     if inferred_columns:
         reading.warn("columns_inferred",
                      "table 3 applicant columns were not named in a header; read in the "
-                     "template's order (自然人, 商业企业, 科研机构, 社会公益组织, 法律服务机构, 其他, 总计)")
+                     f"template's order ({', '.join(tpl.app_column_names)})")
     missing = [t.key for t in expected if t.key not in matched]
     if missing and table.rows:
         reading.warn("rows_missing", f"table 3 rows not found: {', '.join(missing)}",
@@ -238,7 +235,7 @@ def read_active(table: LocatedTable, tpl: Templates) -> TableReading:
         items.append((item.key, row, header))
     fmt = _active_format(items, tpl)
     reading.format = fmt
-    layouts = tpl.active_formats.get(fmt or "2021", [])
+    layouts = tpl.active_formats.get(fmt or tpl.newest_format, [])
     reading.rows_expected = sum(len(layout.items) for layout in layouts)
     for item, row, header in items:
         layout = next((lay for lay in layouts if item in lay.items), None)
@@ -343,7 +340,7 @@ def _place_detached(fields, values: list[Cell], taken: list[_Detached], field_sp
 
 def _active_format(items, tpl: Templates) -> str | None:
     """2021 or 2019, from the column headers read, else from the items and cell counts."""
-    votes = {"2021": 0, "2019": 0}
+    votes = dict.fromkeys(tpl.active_formats, 0)
     for item, row, header in items:
         for fmt, layouts in tpl.active_formats.items():
             layout = next((lay for lay in layouts if item in lay.items), None)
@@ -357,7 +354,7 @@ def _active_format(items, tpl: Templates) -> str | None:
                 votes[fmt] += 1
     if not items:
         return None
-    return max(votes, key=lambda f: (votes[f], f == "2021"))
+    return max(votes, key=lambda f: (votes[f], f == tpl.newest_format))
 
 
 @lru_cache(maxsize=8)
@@ -387,6 +384,7 @@ def read_review(table: LocatedTable, tpl: Templates) -> TableReading:
     field_order: list[str] = []
     current: str | None = None
     filled: list[str] = []
+    placed_by_order = False
     reading.rows_expected = len(blocks)
     for row in table.rows:
         if not row.has_values and not (row.values and len(row.values) in (k, k * len(blocks))):
@@ -413,12 +411,16 @@ def read_review(table: LocatedTable, tpl: Templates) -> TableReading:
         order = block_order if len(block_order) == len(blocks) else blocks
         field_names = field_order if sorted(field_order) == sorted(fields) else fields
         label = tpl.review_blocks.best(row.leaf, accept=0.8) if row.leaf else None
+        # Blocks or fields that no printed label named are placed by the template's order.
+        by_order = field_names is fields
         if len(values) == k * len(blocks):
             targets = order
+            by_order |= order is blocks
         else:
             start = label.key if label else current
             if start is None or start in filled:
                 start = next((b for b in order if b not in filled), None)
+                by_order |= order is blocks
             if start is None:
                 reading.warn("row_unreadable", "table 4 has more value rows than blocks")
                 continue
@@ -428,8 +430,14 @@ def read_review(table: LocatedTable, tpl: Templates) -> TableReading:
             reading.rows_matched += 1
             for f_index, field_name in enumerate(field_names):
                 cell = values[b_index * k + f_index]
+                confidence = min(cell.confidence, PLACED_BY_ORDER) if by_order else cell.confidence
                 reading.cells.append(MappedCell(
                     key=f"review_litigation.{block}.{field_name}", table="review_litigation",
-                    cell=cell, confidence=cell.confidence))
+                    cell=cell, confidence=confidence))
+            if by_order and not placed_by_order:
+                placed_by_order = True
+                reading.warn("placed_by_order", "table 4 header not recognised; cells placed in "
+                             f"the template's order ({'; '.join(tpl.review_block_names)} × "
+                             f"{', '.join(tpl.review_field_names)})")
         current = None
     return reading
