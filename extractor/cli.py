@@ -70,7 +70,7 @@ def extract(
             out.write(tidy_csv([report], header=first_csv))
             first_csv = False
         else:
-            render(report, console)
+            render(report, console, dirs)
         out.flush()
     if output is not None:
         out.close()

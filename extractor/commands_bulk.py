@@ -40,7 +40,10 @@ def _years(text: str | None) -> tuple[int, int] | None:
     first, _, last = text.partition("-")
     if not (first.isdigit() and (not last or last.isdigit())):
         raise fail(f"--years {text!r}: give a year or a range such as 2019-2025")
-    return int(first), int(last or first)
+    span = int(first), int(last or first)
+    if span[0] > span[1]:
+        raise fail(f"--years {text!r}: the earlier year comes first ({span[1]}-{span[0]})")
+    return span
 
 
 def batch(

@@ -1,7 +1,9 @@
 """One exception type per kind of user-facing failure.
 
 Stages raise these with a one-line message; only the CLI turns them into stderr and an exit
-code. Anything else escaping a stage is a bug in nianbao, not the user's mistake.
+code. Anything else escaping a stage is a bug in nianbao, not the user's mistake. The bulk
+modules define theirs beside the code that raises them: `bodies.ManifestError`,
+`store.StoreError`, `batch.SchedulerError`.
 """
 
 from __future__ import annotations

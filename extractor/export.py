@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from .labels import templates
+from .patterns import section_ordinal
 from .schema import Report, dumps
 
 TIDY_COLUMNS = ["file", "key", "value", "raw", "page", "confidence"]
@@ -34,7 +35,7 @@ def tidy_csv(reports: list[Report], header: bool = True) -> str:
         writer.writerow(TIDY_COLUMNS)
     for report in reports:
         for v in report.values:
-            writer.writerow([report.meta.source, v.key, _plain(v.value), v.raw, v.page or "",
+            writer.writerow([report.meta.path, v.key, _plain(v.value), v.raw, v.page or "",
                              v.confidence])
     return out.getvalue()
 
@@ -60,38 +61,47 @@ def _cell(report: Report, key: str) -> str:
     return shown
 
 
-def render(report: Report, console) -> None:
-    """Print a report as rich tables: a header, the three tables, warnings."""
+def render(report: Report, console, patterns_dirs: tuple[str, ...] = ()) -> None:
+    """Print a report as rich tables (printed labels beside the canonical keys), then its
+    warnings."""
     from rich.table import Table
 
-    tpl = templates()
+    tpl = templates(patterns_dirs)
+
+    def table(name: str, stub: str) -> Table:
+        title = getattr(tpl.tables, name).title
+        shown = Table(title=f"{section_ordinal(name, patterns_dirs)}、{title}",
+                      title_justify="left")
+        shown.add_column(stub, no_wrap=True)
+        shown.add_column("", max_width=18, overflow="ellipsis", no_wrap=True)
+        return shown
+
     m = report.meta
     console.print(f"[bold]{m.title or m.source}[/bold]  {m.agency or '?'} · {m.year or '?'} · "
                   f"format {m.format} · {m.kind}, {m.page_count} page(s)")
-    active = Table(title="二、主动公开政府信息情况", title_justify="left")
-    active.add_column("item")
+    specs = tpl.tables.active
+    active = table("active", "item")
     fields = [f for f in tpl.active_field_specs
               if any(v.key.endswith("." + f) and v.table == "active" for v in report.values)]
     for f in fields:
-        active.add_column(f, justify="right")
-    for item in tpl.active_items:
+        active.add_column(f"{specs.fields[f].labels[0]}\n{f}", justify="right")
+    for item, spec in specs.items.items():
         if any(v.key.startswith(f"active.{item}.") for v in report.values):
-            active.add_row(item, *[_cell(report, f"active.{item}.{f}") for f in fields])
-    apps = Table(title="三、收到和处理政府信息公开申请情况", title_justify="left")
-    apps.add_column("row")
-    for column in tpl.app_column_order:
-        apps.add_column(column, justify="right")
-    for row in tpl.app_rows:
+            active.add_row(item, spec.labels[0],
+                           *[_cell(report, f"active.{item}.{f}") for f in fields])
+    apps = table("applications", "row")
+    for column, name in zip(tpl.app_column_order, tpl.app_column_names):
+        apps.add_column(f"{name}\n{column}", justify="right")
+    for row in tpl.tables.applications.rows:
         if report.get(f"applications.{row.key}.total") or report.get(f"applications.{row.key}.natural_person"):
-            apps.add_row(row.key, *[_cell(report, f"applications.{row.key}.{c}")
-                                    for c in tpl.app_column_order])
-    review = Table(title="四、政府信息公开行政复议、行政诉讼情况", title_justify="left")
-    review.add_column("block")
-    for f in tpl.review_field_order:
-        review.add_column(f, justify="right")
-    for block in tpl.review_block_order:
-        review.add_row(block, *[_cell(report, f"review_litigation.{block}.{f}")
-                                for f in tpl.review_field_order])
+            apps.add_row(row.key, row.labels[0], *[_cell(report, f"applications.{row.key}.{c}")
+                                                    for c in tpl.app_column_order])
+    review = table("review_litigation", "block")
+    for f, name in zip(tpl.review_field_order, tpl.review_field_names):
+        review.add_column(f"{name}\n{f}", justify="right")
+    for block, name in zip(tpl.review_block_order, tpl.review_block_names):
+        review.add_row(block, name, *[_cell(report, f"review_litigation.{block}.{f}")
+                                      for f in tpl.review_field_order])
     for table in (active, apps, review):
         if table.row_count:
             console.print(table)

@@ -189,6 +189,12 @@ class Patterns(_Model):
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
+def section_ordinal(key: str, extra_dirs: tuple[str, ...] = ()) -> str:
+    """The Chinese numeral a section is printed under (active → 二), from headings.yaml."""
+    number = next(s.number for s in load_patterns(extra_dirs).headings.sections if s.key == key)
+    return "一二三四五六七八九十"[number - 1]
+
+
 def _merge(base: Any, extra: Any) -> Any:
     if isinstance(base, dict) and isinstance(extra, dict):
         merged = dict(base)

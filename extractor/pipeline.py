@@ -18,6 +18,7 @@ from .labels import templates
 from .load import load
 from .meta import report_meta
 from .numbers import convert_amount, parse_number
+from .patterns import section_ordinal
 from .schema import Meta, Report, Section, TableReport, Value, Warning
 from .segment import Segmentation, segment
 from .tables.locate import LocatedTable, locate, table_text
@@ -28,7 +29,6 @@ _READERS = {"active": read_active, "applications": read_applications,
             "review_litigation": read_review}
 _RUN_READERS = {"active": read_active_runs, "applications": read_applications_runs,
                 "review_litigation": read_review_runs}
-_TABLE_NUMBER = {"active": "二", "applications": "三", "review_litigation": "四"}
 
 
 def check_patterns(patterns_dirs: tuple[str, ...] = ()) -> None:
@@ -67,7 +67,7 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
     for name, table in located.items():
         if not any(v.table == name for v in values):
             warnings.append(Warning(code="table_missing",
-                                    message=f"table {_TABLE_NUMBER[name]} ({name}) not found"))
+                                    message=f"table {section_ordinal(name, patterns_dirs)} ({name}) not found"))
     meta = report_meta(document, seg, patterns_dirs)
     report = Report(
         meta=Meta(

@@ -82,6 +82,3 @@ def join_fragments(fragments: list[str]) -> str:
         out += piece
     return out
 
-
-def has_cjk(text: str) -> bool:
-    return bool(_CJK.search(text))

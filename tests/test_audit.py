@@ -256,4 +256,21 @@ def test_html_report_lists_every_finding_with_evidence(tmp_path):
         assert image.width > 50 and image.height > 20
     # Text sources show the printed values highlighted in their context.
     assert "<mark>29130</mark>" in page and "<mark>3.14%</mark>" in page
-    assert "http" not in re.sub(r"<a [^>]*>", "", page).split("<style>")[0]
+    # Self-contained: nothing on the page is fetched from elsewhere (images, styles, scripts).
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?!data:|#)[a-z]*:?//""", page, re.I)
+    assert "@import" not in page and not re.search(r"url\(\s*['\"]?(?!data:)", page)
+    assert "<script" not in page
+
+
+def test_html_evidence_is_not_drawn_from_a_file_changed_since(tmp_path):
+    from extractor.audit.html import render_html
+
+    copy = tmp_path / "seed.txt"
+    copy.write_text((CORPUS / "seed_shanghai_2020.txt").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    report = extract(copy)
+    result = audit(report)
+    assert "<mark>29130</mark>" in render_html([(report, result)])
+    copy.write_text("改过了\n" + copy.read_text(encoding="utf-8"), encoding="utf-8")
+    page = render_html([(report, result)])
+    assert "<mark>" not in page and "source file changed since it was read" in page

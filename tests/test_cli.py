@@ -48,14 +48,24 @@ def test_csv_is_the_tidy_table(tmp_path):
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert list(rows[0]) == ["file", "key", "value", "raw", "page", "confidence"]
     assert len(rows) == 198
+    # The file as given, so two reports with one name in different folders stay apart.
+    assert {r["file"] for r in rows} == {str(CORPUS / "seed_shanghai_2020.txt")}
     amount = next(r for r in rows if r["key"] == "active.procurement.amount_yuan")
     assert amount["value"] == "27225290916" and amount["raw"] == "27225290916元"
 
 
 def test_table_output_on_terminal():
-    result = run("extract", CORPUS / "shuyang_county_fgj_2023.html")
+    result = subprocess.run([*NIANBAO, "extract", str(CORPUS / "huaian_city_2024.pdf")],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "COLUMNS": "200"})
     assert result.returncode == 0
-    assert "收到和处理政府信息公开申请情况" in result.stdout and "26" in result.stdout
+    assert "三、收到和处理政府信息公开申请情况" in result.stdout
+    rows = {cells[0]: cells[1:] for line in result.stdout.splitlines()
+            if (cells := [c.strip() for c in line.strip("│ ").split("│")]) and len(cells) > 2}
+    # Each row: canonical key, printed label, then the columns in printed order.
+    assert rows["new_received"] == ["本年新收政府信息 …", "3001", "53", "0", "0", "61", "4", "3119"]
+    assert rows["fees"][0] == "行政事业性收费" and rows["fees"][-1] == "96171.6"
+    assert rows["litigation_after_review"][0] == "复议后起诉"
 
 
 def bad_inputs(tmp_path):

@@ -1,8 +1,11 @@
 """Every printed cell of the real reports comes out exactly, under its canonical key."""
 
+from decimal import Decimal
+
 import pytest
 
 from extractor import extract
+from extractor.schema import Report
 
 from .conftest import CORPUS, differences, truth
 
@@ -71,6 +74,13 @@ def test_to_frame_is_tidy():
     assert len(frame) == 198
     row = frame.set_index("key").loc["applications.new_received.total"]
     assert (row["value"], row["raw"], row["table"]) == (29130, "29130", "applications")
+
+
+def test_to_json_round_trips_through_the_schema():
+    report = extract(CORPUS / "huaian_city_2024.pdf")
+    again = Report.model_validate_json(report.to_json(indent=2))
+    assert again.get("active.fees.amount_10k_yuan").value == Decimal("96171.6")
+    assert again == report
 
 
 def test_filled_official_template_reads_back_exactly():

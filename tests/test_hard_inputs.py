@@ -18,6 +18,9 @@ def test_every_truth_cell_exact(name):
     report = extract(CORPUS / name)
     diff = differences(report, truth(stem))
     assert diff["wrong"] == {}
+    # A value the truth leaves out (the Shanghai conversion lost which cell 规章's 22 was)
+    # may be offered only as a guess.
+    assert all(report.get(key).confidence < 0.9 for key in diff["extra"])
     assert report.meta.format == truth(stem)["format"]
 
 

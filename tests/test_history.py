@@ -186,3 +186,5 @@ def test_cli_history(tmp_path):
     assert result.exit_code == 2 and "needs --to DIR" in result.output
     result = runner.invoke(app, ["history", str(store), "--body", "不存在"])
     assert result.exit_code == 2 and "no report of a body named like '不存在'" in result.output
+    result = runner.invoke(app, ["history", str(store), "--years", "2024-2019"])
+    assert result.exit_code == 2 and "the earlier year comes first (2019-2024)" in result.output

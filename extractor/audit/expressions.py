@@ -163,5 +163,5 @@ def plain(number: Decimal) -> int | Decimal:
 
 
 def likely_cause(cells: list[CellRef]) -> str:
-    """publisher when every value was read with full confidence, extraction otherwise."""
+    """publisher when every value was read reliably (confidence ≥ 0.9), extraction otherwise."""
     return "publisher" if all(c.confidence >= RELIABLE for c in cells) else "extraction"

@@ -8,6 +8,7 @@ with the values highlighted. No server, no external files: open it in any browse
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import warnings
 from pathlib import Path
@@ -106,15 +107,26 @@ class _Evidence:
         self.report = report
         self.pdf = None
         self.text = None
+        self.missing = "source file not available for evidence"
         path = Path(report.meta.path)
-        if not path.exists():
+        try:
+            data = path.read_bytes()
+        except OSError:
             return
-        if report.meta.kind == "pdf":
-            self.pdf = pymupdf.open(path)
-        else:
-            from ..load import load
+        if hashlib.sha256(data).hexdigest() != report.meta.sha256:
+            # Boxes and spans belong to the file as it was read.
+            self.missing = "source file changed since it was read; no evidence shown"
+            return
+        try:
+            if report.meta.kind == "pdf":
+                self.pdf = pymupdf.open(stream=data, filetype="pdf")
+            else:
+                from ..load import load
 
-            self.text = load(path).text
+                self.text = load(path).text
+        except Exception:  # it was read once; if it cannot be read again, go without pictures
+            self.pdf = self.text = None
+            self.missing = "source file could not be read again for evidence"
 
     def close(self) -> None:
         if self.pdf is not None:
@@ -133,7 +145,7 @@ class _Evidence:
         if self.text is not None:
             spans = [c.span for c in own if c.span] + ([f.claim_span] if f.claim_span else [])
             return self._snippet(spans)
-        return "<p class='en'>(source file not available for evidence)</p>"
+        return f"<p class='en'>({self.missing})</p>"
 
     def _crop(self, page_number: int, rects: list[list[float]]) -> str:
         # Outlines are drawn on a one-page copy, so the source page stays as it is.

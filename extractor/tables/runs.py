@@ -344,7 +344,10 @@ def _prose_agreement(claims: list[Claim], rules: ClaimRules, columns: list[str],
 
 def _settle(candidates: dict[str, list[tuple[int, ...]]], rows, columns, prose):
     """One split per row: the combination satisfying most column identities (rules 2, 3),
-    then agreeing with most of the prose's counts."""
+    then agreeing with most of the prose's counts.
+
+    The identities are the table's definition (DOMAIN.md), not rules.yaml's checks: a user
+    may relax or drop an audit rule, but reading a digit run must not change with that."""
     keys = list(candidates)
     ambiguous = [k for k in keys if len(candidates[k]) > 1]
     fixed = {k: candidates[k][0] for k in keys if len(candidates[k]) == 1}
