@@ -113,6 +113,8 @@ def extract_file(job: Job, options: Options) -> Outcome:
             return Failed(job.path, job.sha256, "changed", f"{job.path}: the file changed while "
                           "the batch ran", time.perf_counter() - start)
         report = extract_document(document, patterns_dirs=options.patterns_dirs)
+        # The store keeps the whole Body (kind, where each field came from), which Report.meta
+        # does not carry; infer is pure, so this agrees with meta.body.
         body = infer(report, opening_text(document), options.patterns_dirs)
         if job.manifest is not None:
             body = apply_manifest(body, job.manifest, options.patterns_dirs)
