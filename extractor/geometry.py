@@ -9,6 +9,7 @@ neighbouring cells that no ruling separates; merged cells keep their row and col
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from .document import BBox, Cell, Grid
 from .textnorm import join_fragments
@@ -256,3 +257,35 @@ def cell_text(words: list[Word]) -> str:
     return join_fragments(
         [join_fragments([w.text for w in sorted(line, key=lambda w: w.bbox[0])]) for line in lines]
     )
+
+
+Turn = Literal["cw", "ccw"]
+
+
+def turn_point(turn: Turn, width: float, height: float, x: float, y: float) -> tuple[float, float]:
+    """Where (x, y) of a width × height page lands when the page is turned a quarter
+    clockwise ("cw") or counter-clockwise ("ccw")."""
+    return (height - y, x) if turn == "cw" else (y, width - x)
+
+
+def turn_box(turn: Turn, width: float, height: float, box: BBox) -> BBox:
+    (ax, ay), (bx, by) = (turn_point(turn, width, height, box[0], box[1]),
+                          turn_point(turn, width, height, box[2], box[3]))
+    return (min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
+
+
+def unturn_box(turn: Turn, width: float, height: float, box: BBox) -> BBox:
+    """The inverse of `turn_box` (width × height is the page before the turn)."""
+    x0, y0, x1, y1 = box
+    if turn == "cw":  # (x, y) went to (height - y, x)
+        return (y0, height - x1, y1, height - x0)
+    return (width - y1, x0, width - y0, x1)  # (x, y) went to (y, width - x)
+
+
+def unturn_blocks(blocks: list, turn: Turn, width: float, height: float) -> None:
+    """Puts the boxes of blocks read on a turned page back onto the page as it lies."""
+    for block in blocks:
+        block.bbox = unturn_box(turn, width, height, block.bbox)
+        for cell in getattr(block, "cells", ()):
+            if cell.bbox is not None:
+                cell.bbox = unturn_box(turn, width, height, cell.bbox)

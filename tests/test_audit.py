@@ -274,3 +274,34 @@ def test_html_evidence_is_not_drawn_from_a_file_changed_since(tmp_path):
     copy.write_text("改过了\n" + copy.read_text(encoding="utf-8"), encoding="utf-8")
     page = render_html([(report, result)])
     assert "<mark>" not in page and "source file changed since it was read" in page
+
+
+def test_html_evidence_reads_upright_on_turned_pages(tmp_path):
+    """A page with /Rotate, or with its content set sideways, is pictured as the upright page is."""
+    from extractor.audit.html import render_html
+
+    def pictures(path):
+        report = extract(path)
+        parser = _Findings()
+        parser.feed(render_html([(report, audit(report))]))
+        return [pymupdf.Pixmap(base64.b64decode(src.split(",", 1)[1])) for src in parser.images]
+
+    upright = doctored_pdf(tmp_path)
+    source = pymupdf.open(upright)
+    rotated = pymupdf.open(upright)
+    for page in rotated:
+        page.set_rotation(90)
+    rotated.save(tmp_path / "rotated.pdf")
+    sideways = pymupdf.open()
+    for page in source:
+        sheet = sideways.new_page(width=page.rect.height, height=page.rect.width)
+        sheet.show_pdf_page(sheet.rect, source, page.number, rotate=270)
+    sideways.save(tmp_path / "sideways.pdf")
+
+    expected = pictures(upright)
+    assert expected
+    for turned in (tmp_path / "rotated.pdf", tmp_path / "sideways.pdf"):
+        for want, got in zip(expected, pictures(turned), strict=True):
+            assert (got.width, got.height) == (want.width, want.height)
+            differing = sum(abs(a - b) > 64 for a, b in zip(want.samples, got.samples))
+            assert differing < 0.02 * len(want.samples)

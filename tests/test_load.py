@@ -112,3 +112,43 @@ def test_docx_tab_and_line_break_separate_words(tmp_path):
     made.save(path)
     texts = [b.text for page in load(path).pages for b in page.blocks]
     assert "主动公开政府信息 12条 政策解读" in texts
+
+
+def sideways_copy(tmp_path, turn: int):
+    """The Huai'an report with every page's content turned a quarter on a landscape sheet, as
+    a landscape table printed onto portrait paper and scanned back lies."""
+    import pymupdf
+
+    source = pymupdf.open(CORPUS / "huaian_city_2024.pdf")
+    out = pymupdf.open()
+    for page in source:
+        sheet = out.new_page(width=page.rect.height, height=page.rect.width)
+        sheet.show_pdf_page(sheet.rect, source, page.number, rotate=turn)
+    path = tmp_path / f"sideways_{turn}.pdf"
+    out.save(path)
+    return path
+
+
+@pytest.mark.parametrize("turn", [90, 270])
+def test_text_set_sideways_is_read_upright_and_located_where_it_lies(tmp_path, turn):
+    import pymupdf
+
+    upright = extract(CORPUS / "huaian_city_2024.pdf").as_dict()
+    path = sideways_copy(tmp_path, turn)
+    report = extract(path)
+    assert report.as_dict() == upright and len(upright) == 200
+    assert report.meta.agency == "淮安市人民政府" and report.meta.year == 2024
+    total = report.get("applications.new_received.total")
+    page = pymupdf.open(path)[total.page - 1]
+    assert page.get_textbox(pymupdf.Rect(total.bbox) + (-1, -1, 1, 1)).strip() == "3119"
+
+
+def test_rotated_page_reads_like_the_upright_one(tmp_path):
+    import pymupdf
+
+    pdf = pymupdf.open(CORPUS / "huaian_city_2024.pdf")
+    for page in pdf:
+        page.set_rotation(90)
+    pdf.save(tmp_path / "rotated.pdf")
+    upright = extract(CORPUS / "huaian_city_2024.pdf").as_dict()
+    assert extract(tmp_path / "rotated.pdf").as_dict() == upright

@@ -152,17 +152,21 @@ class _Evidence:
         scratch = pymupdf.open()
         scratch.insert_pdf(self.pdf, from_page=page_number - 1, to_page=page_number - 1)
         page = scratch[0]
-        clip = pymupdf.Rect(rects[0])
-        for r in rects[1:]:
-            clip |= pymupdf.Rect(r)
-        # Full width, so the row labels beside the outlined cells are in the picture.
-        clip = pymupdf.Rect(page.rect.x0 + _MARGIN, clip.y0 - _MARGIN, page.rect.x1 - _MARGIN,
-                            clip.y1 + _MARGIN) & page.rect
+        # Boxes are in the page's unrotated space; the picture is turned so the cells' text
+        # reads upright, whatever the page's /Rotate or a table set sideways on it.
         shape = page.new_shape()
         for r in rects:
             shape.draw_rect(pymupdf.Rect(r))
         shape.finish(color=(0.85, 0.1, 0.1), width=1.6)
         shape.commit(overlay=True)
+        page.set_rotation(_upright_rotation(page, rects))
+        page = scratch.reload_page(page)
+        clip = pymupdf.Rect(rects[0]) * page.rotation_matrix
+        for r in rects[1:]:
+            clip |= pymupdf.Rect(r) * page.rotation_matrix
+        # Full width, so the row labels beside the outlined cells are in the picture.
+        clip = pymupdf.Rect(page.rect.x0 + _MARGIN, clip.y0 - _MARGIN, page.rect.x1 - _MARGIN,
+                            clip.y1 + _MARGIN) & page.rect
         pixmap = page.get_pixmap(matrix=pymupdf.Matrix(_ZOOM, _ZOOM), clip=clip)
         scratch.close()
         data = base64.b64encode(pixmap.tobytes("png")).decode("ascii")
@@ -186,6 +190,19 @@ class _Evidence:
         prefix = "…" if start else ""
         suffix = "…" if end < len(self.text) else ""
         return f"<pre>{prefix}{''.join(out)}{suffix}</pre>"
+
+
+
+def _upright_rotation(page, rects: list[list[float]]) -> int:
+    """The /Rotate that shows the text in `rects` reading left to right."""
+    count: dict[tuple[int, int], int] = {}
+    for r in rects:
+        for block in page.get_text("dict", clip=pymupdf.Rect(r), flags=0)["blocks"]:
+            for line in block.get("lines", ()):
+                direction = (round(line["dir"][0]), round(line["dir"][1]))
+                count[direction] = count.get(direction, 0) + 1
+    direction = max(count, key=count.get, default=(1, 0))
+    return {(0, -1): 90, (-1, 0): 180, (0, 1): 270}.get(direction, 0)
 
 
 def _e(value) -> str:

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from ..document import Cell, Grid, Page
 from ..errors import OcrUnavailable
-from ..geometry import Word, cell_text
+from ..geometry import Word, cell_text, unturn_blocks
 
 try:
     import cv2
@@ -125,19 +125,6 @@ def _upright(img, engine: _Engine):
     return turns[best], readings[best], best
 
 
-def _unturn(turn: str | None, width: float, height: float):
-    """Maps a box on the turned page back onto the page as it lies in the PDF (points; the
-    page before the turn was width × height)."""
-    def back(box):
-        x0, y0, x1, y1 = box
-        if turn == "cw":  # (x, y) went to (height - y, x)
-            return (y0, height - x1, y1, height - x0)
-        if turn == "ccw":  # (x, y) went to (y, width - x)
-            return (width - y1, x0, width - y0, x1)
-        return box
-    return back
-
-
 def ocr_pdf_pages(pdf, indices: list[int]) -> list[Page]:
     from .image import deskew, find_tables
     from .pdf import lines_from_words, order_blocks
@@ -156,11 +143,8 @@ def ocr_pdf_pages(pdf, indices: list[int]) -> list[Page]:
         blocks = order_blocks(grids, lines_from_words(outside, index + 1))
         # Reading order and cells are worked out on the upright image; provenance points at
         # the page as the PDF shows it.
-        back = _unturn(turn, width, height)
-        for block in blocks:
-            block.bbox = back(block.bbox)
-            for cell in getattr(block, "cells", ()):
-                cell.bbox = back(cell.bbox)
+        if turn is not None:
+            unturn_blocks(blocks, turn, width, height)
         page = pdf[index]
         pages.append(Page(number=index + 1, width=page.rect.width, height=page.rect.height,
                           rotation=page.rotation, text_source="ocr", blocks=blocks))

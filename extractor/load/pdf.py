@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..document import Document, Page, TextLine
 from ..errors import DamagedInput, EncryptedInput, OcrUnavailable
-from ..geometry import GridSettings, Segments, Word, grids_from_rulings
+from ..geometry import GridSettings, Segments, Turn, Word, grids_from_rulings, turn_box, unturn_blocks
 from ..textnorm import join_fragments
 from .textlayer import text_layer_is_usable
 
@@ -69,29 +69,64 @@ def _read(pdf, path: Path, sha256: str, ocr: str) -> Document:
 
 
 def _read_page(page, number: int, words) -> Page:
+    # Text and drawings come in the page's unrotated space; a table set sideways on the page
+    # is read turned upright and its boxes put back where they lie.
+    width, height = page.cropbox.width, page.cropbox.height
+    turn = _sideways(page, words)
+    box = (lambda b: b) if turn is None else (lambda b: turn_box(turn, width, height, b))
     segments = Segments()
     # Every page: a table's last row may sit alone at the top of the next page.
     for path in page.get_drawings():
-        _add_path(segments, path)
-    positioned = [Word(text=w[4], bbox=tuple(w[:4]), order=(w[5], w[6], w[7])) for w in words]
+        _add_path(segments, path, box)
+    positioned = [Word(text=w[4], bbox=box(tuple(w[:4])), order=(w[5], w[6], w[7])) for w in words]
     grids, outside = grids_from_rulings(segments, positioned, number, _SETTINGS)
+    blocks = order_blocks(grids, lines_from_words(outside, number))
+    if turn is not None:
+        unturn_blocks(blocks, turn, width, height)
     return Page(number=number, width=page.rect.width, height=page.rect.height,
-                rotation=page.rotation, blocks=order_blocks(grids, lines_from_words(outside, number)))
+                rotation=page.rotation, blocks=blocks)
 
 
-def _add_path(segments: Segments, path: dict) -> None:
+def _sideways(page, words) -> Turn | None:
+    """The quarter turn that sets the page's text upright, when most of it runs up or down.
+
+    Words of two or more characters are wide when upright and tall when sideways; only a page
+    whose words are mostly tall pays for MuPDF's line directions. A page whose minority of text
+    runs the other way (an upright heading above a sideways table) is read in the majority's
+    direction."""
+    tall = wide = 0
+    for x0, y0, x1, y1, text, *_ in words:
+        if len(text) >= 2:
+            if y1 - y0 > 1.5 * (x1 - x0):
+                tall += len(text)
+            elif x1 - x0 > y1 - y0:
+                wide += len(text)
+    if tall <= wide:
+        return None
+    up = down = 0
+    for block in page.get_text("dict", flags=0)["blocks"]:
+        for line in block.get("lines", ()):
+            chars = sum(len(span["text"]) for span in line["spans"])
+            dx, dy = line["dir"]
+            if abs(dy) > abs(dx):
+                up, down = (up + chars, down) if dy < 0 else (up, down + chars)
+    if max(up, down) <= wide:
+        return None
+    return "cw" if up > down else "ccw"
+
+
+def _add_path(segments: Segments, path: dict, box) -> None:
     stroked = path.get("type") in ("s", "fs")
     for item in path["items"]:
         if item[0] == "l":
             p, q = item[1], item[2]
-            segments.add_line(p.x, p.y, q.x, q.y, _SETTINGS)
-        elif item[0] == "re":
-            r = item[1]
-            segments.add_rect(r.x0, r.y0, r.x1, r.y1, _SETTINGS, stroked)
-        elif item[0] == "qu":
-            quad = item[1]
-            r = quad.rect
-            segments.add_rect(r.x0, r.y0, r.x1, r.y1, _SETTINGS, stroked)
+            x0, y0, x1, y1 = box((p.x, p.y, q.x, q.y))
+            # A box keeps a line's extent but not its direction, which a ruling does not have.
+            segments.add_line(x0, y0, x1, y1, _SETTINGS)
+        elif item[0] in ("re", "qu"):
+            r = item[1] if item[0] == "re" else item[1].rect
+            x0, y0, x1, y1 = box((r.x0, r.y0, r.x1, r.y1))
+            segments.add_rect(x0, y0, x1, y1, _SETTINGS, stroked)
 
 
 _CELL_GAP = 6.0  # points: a wider gap between words on one line separates table cells
