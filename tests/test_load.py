@@ -152,3 +152,19 @@ def test_rotated_page_reads_like_the_upright_one(tmp_path):
     pdf.save(tmp_path / "rotated.pdf")
     upright = extract(CORPUS / "huaian_city_2024.pdf").as_dict()
     assert extract(tmp_path / "rotated.pdf").as_dict() == upright
+
+
+def test_html_comments_outside_the_page_are_ignored(tmp_path):
+    """Saved pages start with "<!-- saved from url=… -->"; CMSs append build stamps after </html>."""
+    source = (CORPUS / "shuyang_county_fgj_2023.html").read_bytes()
+    saved = tmp_path / "saved.html"
+    saved.write_bytes(b"<!-- saved from url=(0014)about:internet -->\n" + source
+                      + b"\n<!-- published 2024-01-31 -->\n")
+    assert extract(saved).as_dict() == extract(CORPUS / "shuyang_county_fgj_2023.html").as_dict()
+
+
+def test_xhtml_with_an_xml_declaration(tmp_path):
+    source = (CORPUS / "shuyang_county_fgj_2023.html").read_bytes()
+    xhtml = tmp_path / "page.xhtml"
+    xhtml.write_bytes(b'<?xml version="1.0" encoding="utf-8"?>\n' + source)
+    assert extract(xhtml).as_dict() == extract(CORPUS / "shuyang_county_fgj_2023.html").as_dict()

@@ -8,6 +8,7 @@ rendering (table rows tab-separated) that every line and cell points into with a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import lxml.html
@@ -25,6 +26,8 @@ _BLOCK = {
 }
 _SKIP = {"script", "style", "noscript", "template", "head", "select", "option", "iframe", "svg",
          "object", "button", "textarea", "input"}
+# XHTML pages open with one; lxml refuses a decoded string that still declares an encoding.
+_XML_DECLARATION = re.compile(r"\A\ufeff?\s*<\?xml[^>]*\?>")
 _MAX_DATA_CELL = 300  # a cell with more text than this is prose in a layout table
 
 
@@ -67,13 +70,16 @@ class _Builder:
 
 def load_html(path: Path, text: str, sha256: str) -> Document:
     try:
-        root = lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
     except (etree.ParserError, ValueError) as exc:
         raise DamagedInput(f"{path}: the HTML cannot be parsed ({exc})") from None
     title_el = root.find(".//title")
     title = " ".join(title_el.text_content().split()) if title_el is not None else None
     for bad in root.xpath("//comment() | //processing-instruction()"):
-        bad.drop_tree() if hasattr(bad, "drop_tree") else bad.getparent().remove(bad)
+        # One before or after <html> ("<!-- saved from url=… -->") has no parent and is
+        # never walked; inside, dropping it keeps the text that follows it.
+        if bad.getparent() is not None:
+            bad.drop_tree() if hasattr(bad, "drop_tree") else bad.getparent().remove(bad)
     builder = _Builder()
     _walk(root, builder)
     builder.flush()
