@@ -56,6 +56,15 @@ def test_html_rowspan_colspan_and_split_spans():
     assert "沭阳县发展和改革局2023年政府信息公开年度报告" in document.title
 
 
+def test_utf16_html_with_a_bom(tmp_path):
+    """Windows tools save "Unicode" files as UTF-16 with a BOM; the markup must still be seen."""
+    source = (CORPUS / "shuyang_county_fgj_2023.html").read_text(encoding="utf-8")
+    utf16 = tmp_path / "page.html"
+    utf16.write_bytes(source.encode("utf-16"))
+    assert sniff(utf16.read_bytes()) == "html"
+    assert extract(utf16).as_dict() == extract(CORPUS / "shuyang_county_fgj_2023.html").as_dict()
+
+
 def test_html_gbk_encoding(tmp_path):
     source = (CORPUS / "shuyang_county_fgj_2023.html").read_text(encoding="utf-8")
     gbk = tmp_path / "page.html"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 from pathlib import Path
 
@@ -27,6 +28,8 @@ def sniff(data: bytes) -> SourceKind:
     if not looks_like_text(head):
         raise UnsupportedInput("not a PDF, HTML, DOCX or text document")
     lowered = head.lower()
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # markup is not ASCII bytes
+        lowered = head[: len(head) // 2 * 2].decode("utf-16", "replace").lower().encode()
     if any(tag in lowered for tag in (b"<html", b"<!doctype html", b"<body", b"<table", b"<meta ")):
         return "html"
     return "text"
