@@ -282,10 +282,11 @@ def unturn_box(turn: Turn, width: float, height: float, box: BBox) -> BBox:
     return (width - y1, x0, width - y0, x1)  # (x, y) went to (y, width - x)
 
 
-def unturn_blocks(blocks: list, turn: Turn, width: float, height: float) -> None:
-    """Puts the boxes of blocks read on a turned page back onto the page as it lies."""
+def map_boxes(blocks: list, move) -> None:
+    """Applies `move` to the box of every block and of every grid cell (boxes read on a turned
+    or cropped image put back on the page)."""
     for block in blocks:
-        block.bbox = unturn_box(turn, width, height, block.bbox)
+        block.bbox = move(block.bbox)
         for cell in getattr(block, "cells", ()):
             if cell.bbox is not None:
-                cell.bbox = unturn_box(turn, width, height, cell.bbox)
+                cell.bbox = move(cell.bbox)

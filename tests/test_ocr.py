@@ -93,6 +93,39 @@ def test_sideways_scan_is_turned(tmp_path):
     assert str(total.value) in "".join(read.txts or ())
 
 
+def test_tables_pasted_as_pictures_are_read_by_ocr(tmp_path):
+    """Offices often paste the tables into the report as screenshots: the prose keeps its text
+    layer, each table is a picture. Here every table region of the Huai'an PDF is replaced by
+    the same region of its scan."""
+    from extractor.load import load
+
+    text, scan = pymupdf.open(CORPUS / "huaian_city_2024.pdf"), pymupdf.open(CORPUS / "huaian_city_2024_scanned.pdf")
+    for page in load(CORPUS / "huaian_city_2024.pdf").pages:
+        target = text[page.number - 1]
+        rects = [pymupdf.Rect(grid.bbox) + (-2, -2, 2, 2) for grid in page.grids]
+        for rect in rects:
+            target.add_redact_annot(rect)
+        target.apply_redactions(images=pymupdf.PDF_REDACT_IMAGE_NONE,
+                                graphics=pymupdf.PDF_REDACT_LINE_ART_REMOVE_IF_TOUCHED)
+        for rect in rects:
+            target.insert_image(rect, pixmap=scan[page.number - 1].get_pixmap(clip=rect, dpi=200))
+    path = tmp_path / "pictured.pdf"
+    text.save(path)
+    assert "3119" not in pymupdf.open(path)[3].get_text()
+
+    report = extract(path)
+    expected = truth("huaian_city_2024")["values"]
+    right, wrong = exact(report, expected)
+    assert right >= 0.99 * len(expected)
+    assert all(confidence is not None and confidence < 0.9 for *_, confidence in wrong)
+    assert any(w.message == "pictures on pages 3, 4, 5 were read by OCR" for w in report.warnings)
+    # The value was read from the picture (the text layer no longer has it), boxed inside it.
+    total = report.get("applications.new_received.total")
+    assert total.page == 4
+    assert pymupdf.Rect(total.bbox) in pymupdf.Rect(69, 368, 523, 784) + (-3, -3, 3, 3)
+    assert report.meta.agency == "淮安市人民政府" and report.meta.year == 2024
+
+
 @pytest.mark.parametrize("text, usable", [
     ("一、总体情况 2024年，我市坚持以习近平新时代中国特色社会主义思想为指导", True),
     ("\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd", False),

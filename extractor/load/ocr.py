@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from ..document import Cell, Grid, Page
 from ..errors import OcrUnavailable
-from ..geometry import Word, cell_text, unturn_blocks
+from ..geometry import Word, cell_text, map_boxes, unturn_box
 
 try:
     import cv2
@@ -126,29 +126,55 @@ def _upright(img, engine: _Engine):
 
 
 def ocr_pdf_pages(pdf, indices: list[int]) -> list[Page]:
-    from .image import deskew, find_tables
-    from .pdf import lines_from_words, order_blocks
-
     engine = _engine()
     pages = []
     for index in indices:
         img, scale = _page_image(pdf, index)
-        height, width = img.shape[0] / scale, img.shape[1] / scale
-        img, lines, turn = _upright(deskew(img), engine)
-        gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-        tables = find_tables(gray)
-        words = [Word(text=text, bbox=tuple(v / scale for v in box), confidence=score)
-                 for box, text, score in lines]
-        grids, outside = _grids(tables, words, img, gray, scale, index + 1, engine)
-        blocks = order_blocks(grids, lines_from_words(outside, index + 1))
-        # Reading order and cells are worked out on the upright image; provenance points at
-        # the page as the PDF shows it.
-        if turn is not None:
-            unturn_blocks(blocks, turn, width, height)
         page = pdf[index]
         pages.append(Page(number=index + 1, width=page.rect.width, height=page.rect.height,
-                          rotation=page.rotation, text_source="ocr", blocks=blocks))
+                          rotation=page.rotation, text_source="ocr",
+                          blocks=_read_image(img, scale, index + 1, engine)))
     return pages
+
+
+def ocr_pdf_pictures(pdf, index: int, rects: list) -> list:
+    """Blocks read from pictures on a page that otherwise has a text layer: a table pasted into
+    the report as a screenshot. Boxes are in page points, like the text layer's."""
+    engine = _engine()
+    page = pdf[index]
+    rotation = page.rotation
+    page.set_rotation(0)  # render in the unrotated space the text layer's boxes use
+    try:
+        blocks = []
+        for rect in rects:
+            pixmap = page.get_pixmap(dpi=RENDER_DPI, clip=rect)
+            array = np.frombuffer(pixmap.samples, np.uint8).reshape(pixmap.h, pixmap.w, pixmap.n)
+            img = cv2.cvtColor(array[:, :, :3], cv2.COLOR_RGB2BGR)
+            found = _read_image(img, pixmap.w / rect.width, index + 1, engine)
+            map_boxes(found, lambda b: (b[0] + rect.x0, b[1] + rect.y0, b[2] + rect.x0, b[3] + rect.y0))
+            blocks += found
+        return blocks
+    finally:
+        page.set_rotation(rotation)
+
+
+def _read_image(img, scale: float, number: int, engine: _Engine) -> list:
+    """Text lines and grids of one image, boxes in points from its top-left corner."""
+    from .image import deskew, find_tables
+    from .pdf import lines_from_words, order_blocks
+
+    height, width = img.shape[0] / scale, img.shape[1] / scale
+    img, lines, turn = _upright(deskew(img), engine)
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    words = [Word(text=text, bbox=tuple(v / scale for v in box), confidence=score)
+             for box, text, score in lines]
+    grids, outside = _grids(find_tables(gray), words, img, gray, scale, number, engine)
+    blocks = order_blocks(grids, lines_from_words(outside, number))
+    # Reading order and cells are worked out on the upright image; provenance points at the
+    # image as the PDF shows it.
+    if turn is not None:
+        map_boxes(blocks, lambda b: unturn_box(turn, width, height, b))
+    return blocks
 
 
 def _grids(tables, words: list[Word], img, gray, scale: float, page: int, engine: _Engine):

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from ..document import Document, Page, TextLine
 from ..errors import DamagedInput, EncryptedInput, OcrUnavailable
-from ..geometry import GridSettings, Segments, Turn, Word, grids_from_rulings, turn_box, unturn_blocks
+from ..geometry import (GridSettings, Segments, Turn, Word, grids_from_rulings, map_boxes, turn_box,
+                        unturn_box)
 from ..textnorm import join_fragments
-from .textlayer import text_layer_is_usable
+from .textlayer import MIN_CHARS, text_layer_is_usable
 
 with _warnings.catch_warnings():
     _warnings.simplefilter("ignore")
@@ -47,25 +48,50 @@ def _read(pdf, path: Path, sha256: str, ocr: str) -> Document:
         document.warnings.append("the PDF is damaged or truncated and was repaired on opening; "
                                  "pages may be missing")
     needs_ocr: list[int] = []
+    pictures: dict[int, list] = {}
     for index in range(pdf.page_count):
         number = index + 1
         try:
             page = pdf.load_page(index)
             words = page.get_text("words")
-            usable = text_layer_is_usable((w[4] for w in words),
-                                          has_images=bool(page.get_images()))
+            has_images = bool(page.get_images())
+            usable = text_layer_is_usable((w[4] for w in words), has_images=has_images)
             if ocr == "always" or (ocr == "auto" and not usable):
                 needs_ocr.append(index)
                 document.pages.append(Page(number=number, width=page.rect.width,
                                            height=page.rect.height, rotation=page.rotation))
                 continue
             document.pages.append(_read_page(page, number, words))
+            if has_images and ocr == "auto" and (bare := _bare_pictures(page, words)):
+                pictures[index] = bare
         except Exception as exc:  # one bad page must not lose the others
             document.pages.append(Page(number=number))
             document.warnings.append(f"page {number} could not be read ({_reason(exc)})")
     if needs_ocr:
         _ocr_pages(pdf, document, needs_ocr)
+    if pictures:
+        _ocr_pictures(pdf, document, pictures)
     return document
+
+
+_PICTURE_SHARE = 0.08  # of the page's area: a picture this large can hold a table
+
+
+def _bare_pictures(page, words) -> list:
+    """Large pictures with no text layer over them (a table pasted as a screenshot), in the
+    page's unrotated space. A picture under text is a background; a small one a seal or logo."""
+    box = page.cropbox
+    least = _PICTURE_SHARE * box.width * box.height
+    found = []
+    for info in page.get_image_info():
+        rect = pymupdf.Rect(info["bbox"]) & pymupdf.Rect(0, 0, box.width, box.height)
+        if rect.is_empty or rect.width * rect.height < least or any(rect in r for r in found):
+            continue
+        over = sum(len(w[4]) for w in words
+                   if rect.contains(pymupdf.Point((w[0] + w[2]) / 2, (w[1] + w[3]) / 2)))
+        if over < MIN_CHARS:
+            found.append(rect)
+    return found
 
 
 def _read_page(page, number: int, words) -> Page:
@@ -82,7 +108,7 @@ def _read_page(page, number: int, words) -> Page:
     grids, outside = grids_from_rulings(segments, positioned, number, _SETTINGS)
     blocks = order_blocks(grids, lines_from_words(outside, number))
     if turn is not None:
-        unturn_blocks(blocks, turn, width, height)
+        map_boxes(blocks, lambda b: unturn_box(turn, width, height, b))
     return Page(number=number, width=page.rect.width, height=page.rect.height,
                 rotation=page.rotation, blocks=blocks)
 
@@ -187,6 +213,28 @@ def _ocr_pages(pdf, document: Document, indices: list[int]) -> None:
             document.warnings.append(f"page {index + 1} could not be read by OCR ({_reason(exc)})")
     if read:
         document.warnings.append("pages " + ", ".join(map(str, read)) + " were read by OCR")
+
+
+def _ocr_pictures(pdf, document: Document, pictures: dict[int, list]) -> None:
+    pages = ", ".join(str(i + 1) for i in pictures)
+    try:
+        from .ocr import ocr_pdf_pictures
+    except (ImportError, OcrUnavailable) as exc:
+        document.warnings.append(f"pictures on pages {pages} may hold tables and were not read; {exc}")
+        return
+    read = []
+    for index, rects in pictures.items():
+        try:
+            found = ocr_pdf_pictures(pdf, index, rects)
+        except Exception as exc:  # a picture OCR cannot read must not lose the page's text
+            document.warnings.append(f"the pictures on page {index + 1} could not be read by OCR "
+                                     f"({_reason(exc)})")
+            continue
+        page = document.pages[index]
+        page.blocks = order_blocks(page.blocks, found)
+        read.append(str(index + 1))
+    if read:
+        document.warnings.append("pictures on pages " + ", ".join(read) + " were read by OCR")
 
 
 def _reason(exc: Exception) -> str:
