@@ -736,3 +736,32 @@ def test_sample_regenerates_identically(tmp_path: Path) -> None:
         doc = build(seed, index, data["variations"]["layout"], data["format"])
         assert generate.render(doc) == p.read_bytes(), f"regenerate {p.name}"
         assert json.loads(json.dumps(truth(doc, p.name), ensure_ascii=False)) == data, p.name
+
+
+def test_a_stuck_soffice_is_killed_and_its_document_reported(tmp_path, monkeypatch):
+    """Some layouts send LibreOffice into an endless layout loop, after it has created the PDF
+    it will never finish: the conversion must kill it (and its children), keep the others, and
+    name the stuck document so it is laid out again."""
+    fake = tmp_path / "soffice"
+    fake.write_text(r"""#!/bin/bash
+while [[ $1 != --outdir ]]; do shift; done
+outdir=$2; shift 2
+for f in "$@"; do
+    name=$(basename "$f" .docx)
+    if [[ $name == *stuck* ]]; then printf '%%PDF-1.7\n' > "$outdir/$name.pdf"; sleep 987 & wait; fi
+    printf '%%PDF-1.7\n%%%%EOF\n' > "$outdir/$name.pdf"
+done
+""")
+    fake.chmod(0o755)
+    monkeypatch.setattr(pdf, "soffice", lambda: str(fake))
+    monkeypatch.setattr(pdf, "STUCK_S", 1.0)
+    files = [tmp_path / f"{name}.docx" for name in ("a", "stuck", "b")]
+    for file in files:
+        file.write_bytes(b"docx")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert pdf.convert(files, out, jobs=1) == [files[1]]
+    assert sorted(p.name for p in out.iterdir()) == ["a.pdf", "b.pdf"]
+    import psutil
+
+    assert not [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "987"]]
