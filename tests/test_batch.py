@@ -289,3 +289,69 @@ def test_manifest_rows_that_name_no_file_are_counted(tmp_path):
     assert "manifest rows naming no file found" in result.output
     row = [line for line in result.output.splitlines() if "naming no file" in line][0]
     assert row.rstrip(" │").endswith("1")
+
+
+class _SpyStore:
+    def __init__(self, log: list) -> None:
+        self.log = log
+
+    def add_reports(self, reports) -> None:
+        if reports:
+            self.log.append(("write", len(reports)))
+
+    def add_error(self, *args) -> None:
+        self.log.append(("error",))
+
+
+class _Burst:
+    """Files that finish all at once, except the last, which takes its time."""
+
+    slots = 1000
+
+    def __init__(self, log: list, interrupt: bool = False) -> None:
+        self.jobs: list[Job] = []
+        self.log, self.interrupt = log, interrupt
+
+    @property
+    def pending(self) -> int:
+        return len(self.jobs)
+
+    def submit(self, job: Job) -> None:
+        self.jobs.append(job)
+
+    def completed(self, timeout=None):
+        from types import SimpleNamespace
+
+        if len(self.jobs) > 1:
+            done, self.jobs = self.jobs[:-1], self.jobs[-1:]
+        elif self.interrupt:
+            raise KeyboardInterrupt
+        elif timeout is not None:
+            time.sleep(timeout)
+            self.log.append(("waited",))
+            return []
+        else:
+            done, self.jobs = self.jobs, []
+        return [Stored(job.path, SimpleNamespace(sha256=job.sha256)) for job in done]
+
+
+@pytest.mark.parametrize("interrupt", [False, True])
+def test_finished_reports_share_transactions_and_none_is_held_back(tmp_path, interrupt):
+    from extractor.batch import WRITE_GROUP, Summary, _drive
+
+    files = []
+    for i in range(WRITE_GROUP + 9):
+        files.append(tmp_path / f"{i}.txt")
+        files[-1].write_text(f"report {i}")
+    log: list = []
+    summary = Summary(found=len(files))
+    run = lambda: _drive(iter(files), _Burst(log, interrupt), _SpyStore(log), set(), set(), {},  # noqa: E731
+                         summary, None)
+    if interrupt:  # Ctrl-C while waiting: what had finished is written on the way out
+        with pytest.raises(KeyboardInterrupt):
+            run()
+        assert log == [("write", WRITE_GROUP), ("write", 8)]
+    else:  # a full group at once; the rest after WRITE_DELAY, not after the slow file
+        run()
+        assert log == [("write", WRITE_GROUP), ("waited",), ("write", 8), ("write", 1)]
+    assert summary.stored == WRITE_GROUP + 8 + (0 if interrupt else 1)

@@ -33,8 +33,8 @@ def store_of(files: list[Path], path: Path) -> Path:
         for file in files:
             document = load(file)
             report = extract_document(document)
-            store.add_report(report_rows(report, infer(report, opening_text(document)),
-                                         audit(report), 0.0), str(file))
+            store.add_reports([(report_rows(report, infer(report, opening_text(document)),
+                                            audit(report), 0.0), str(file))])
     return path
 
 
