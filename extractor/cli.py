@@ -208,6 +208,8 @@ def evaluate_command(
 def _render_evaluation(result, console) -> None:
     from rich.table import Table
 
+    from .evaluate import FLAGGED_BELOW
+
     table = Table(title="extraction and audit against truth", title_justify="left")
     for column in ("document", "exact", "missing", "wrong", "extra", "findings", "unexpected errors"):
         table.add_column(column)
@@ -223,15 +225,18 @@ def _render_evaluation(result, console) -> None:
     console.print(table)
     for d in result.documents:
         for w in d.wrong[:10]:
-            console.print(f"  {d.file}: {w.key} expected {w.expected} got {w.got}")
+            console.print(f"  {d.file}: {w.key} expected {w.expected} got {w.got} "
+                          f"(confidence {w.confidence:g}{'' if w.flagged else ', not flagged'})")
         for key in d.missing[:10]:
             console.print(f"  {d.file}: {key} missing")
         for message in d.unexpected_errors + d.missed_findings:
             console.print(f"  {d.file}: finding {message}")
     precision = "—" if result.findings_precision is None else f"{result.findings_precision:.1%}"
     recall = "—" if result.findings_recall is None else f"{result.findings_recall:.1%}"
+    wrong = (f"{result.wrong} wrong, {result.wrong - result.wrong_unflagged} of them flagged "
+             f"(confidence < {FLAGGED_BELOW:g}); ") if result.wrong else ""
     console.print(f"[bold]cells {result.exact}/{result.cells} exact ({result.exact_rate:.2%}); "
-                  f"findings precision {precision}, recall {recall}[/bold]")
+                  f"{wrong}findings precision {precision}, recall {recall}[/bold]")
 
 
 @app.command()

@@ -1,7 +1,8 @@
 """eval: score extraction and audit against truth files (the format of fixtures/corpus/truth/).
 
 Per document: how many truth cells come out exactly, which are missing, which are wrong (with
-both values), which keys came out that the truth does not have; and the audit's findings
+both values and the confidence the wrong one was read with: below 0.9 the user was warned,
+above it the error is silent), which keys came out that the truth does not have; and the audit's findings
 against the truth's `published_inconsistencies` (matched by DOMAIN rule number, severity and
 the cells the finding is about), as precision and recall.
 """
@@ -22,10 +23,20 @@ from .errors import DamagedInput, InputNotFound, NianbaoError
 from .schema import Report
 
 
+# A wrong value below this confidence was flagged to the user (the threshold of issue 4's
+# acceptance); one at or above it is a silent error, the kind that matters most.
+FLAGGED_BELOW = 0.9
+
+
 class WrongCell(BaseModel):
     key: str
     expected: Any
     got: Any
+    confidence: float
+
+    @property
+    def flagged(self) -> bool:
+        return self.confidence < FLAGGED_BELOW
 
 
 class DocumentScore(BaseModel):
@@ -53,6 +64,8 @@ class Evaluation(BaseModel):
     cells: int
     exact: int
     exact_rate: float
+    wrong: int  # values that came out different from the truth
+    wrong_unflagged: int  # of those, read with confidence >= FLAGGED_BELOW: silent errors
     findings_precision: float | None
     findings_recall: float | None
 
@@ -97,7 +110,8 @@ def _truth_signature(item: dict) -> tuple:
 
 def score(report: Report, truth: dict, truth_file: str, findings: list[Finding]) -> DocumentScore:
     result = DocumentScore(file=report.meta.source, truth=truth_file)
-    got = {v.key: v.value for v in report.values}
+    values = {v.key: v for v in report.values}
+    got = {key: v.value for key, v in values.items()}
     for key, expected in truth["values"].items():
         result.cells += 1
         if key not in got:
@@ -108,7 +122,8 @@ def score(report: Report, truth: dict, truth_file: str, findings: list[Finding])
         elif _canon(got[key]) == _canon(expected):
             result.exact += 1
         else:
-            result.wrong.append(WrongCell(key=key, expected=expected, got=got[key]))
+            result.wrong.append(WrongCell(key=key, expected=expected, got=got[key],
+                                          confidence=values[key].confidence))
     result.extra = [k for k, v in got.items() if k not in truth["values"] and v is not None]
     expected = {_truth_signature(i) for i in truth.get("published_inconsistencies", [])}
     found = {_finding_signature(f) for f in findings}
@@ -159,7 +174,9 @@ def evaluate(documents: list[Path], truth_dir: Path, extract_one, *,
     found = sum(s.findings_found for s in scores)
     expected = sum(s.findings_expected for s in scores)
     matched = sum(s.findings_matched for s in scores)
+    wrong = [w for s in scores for w in s.wrong]
     return Evaluation(
         documents=scores, cells=cells, exact=exact, exact_rate=exact / cells if cells else 0.0,
+        wrong=len(wrong), wrong_unflagged=sum(not w.flagged for w in wrong),
         findings_precision=matched / found if found else None,
         findings_recall=matched / expected if expected else None)

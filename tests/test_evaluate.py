@@ -30,8 +30,8 @@ def test_eval_reports_wrong_missing_extra_and_findings(tmp_path):
     result = evaluate([CORPUS / "seed_shanghai_2020.txt", CORPUS / "template_2021_blank.docx"],
                       truth_dir, extract)
     [doc] = result.documents  # the template has no truth: not scored
-    assert [(w.key, w.expected, w.got) for w in doc.wrong] == [
-        ("applications.granted.total", 11221, 11220)]
+    assert [(w.key, w.expected, w.got, w.flagged) for w in doc.wrong] == [
+        ("applications.granted.total", 11221, 11220, False)]  # read with full confidence
     assert doc.missing == ["active.procurement.projects_2"]
     assert doc.extra == ["active.regulations.new_made"]
     assert (doc.cells, doc.exact) == (198, 196)
@@ -39,6 +39,21 @@ def test_eval_reports_wrong_missing_extra_and_findings(tmp_path):
     assert doc.missed_findings == ["4 table 四 block sum: "]
     assert doc.unexpected_errors == []
     assert result.findings_recall == pytest.approx(7 / 8)
+    assert (result.wrong, result.wrong_unflagged) == (1, 1)
+
+
+def test_eval_tells_flagged_from_silent_errors(tmp_path):
+    """A wrong value read at low confidence was flagged to the user; eval counts it apart."""
+    truth = json.loads((CORPUS / "truth" / "pingtan_2023_page.json").read_text(encoding="utf-8"))
+    truth["values"]["active.normative_documents.in_force"] = 471  # read from a digit run at 0.6
+    truth["values"]["applications.granted.total"] += 1  # split uniquely by the sums: 0.9
+    (tmp_path / "pingtan_2023_page.json").write_text(json.dumps(truth, ensure_ascii=False),
+                                                     encoding="utf-8")
+    result = evaluate([CORPUS / "pingtan_2023_page.txt"], tmp_path, extract)
+    assert {w.key: (w.confidence, w.flagged) for w in result.documents[0].wrong} == {
+        "active.normative_documents.in_force": (0.6, True),
+        "applications.granted.total": (0.9, False)}
+    assert (result.wrong, result.wrong_unflagged) == (2, 1)
 
 
 def test_checked_in_generated_sample_is_exact():
