@@ -2,7 +2,8 @@
 
 One pass per page: `get_text("words")` for the text (cheap, keeps MuPDF's block/line order)
 and `get_drawings()` for ruling lines. Pages with no usable text layer are handed to OCR when
-it is installed (`nianbao[ocr]`); otherwise the result carries a warning.
+it is installed (`nianbao[ocr]`), and so are large pictures with no text over them on other
+pages (tables pasted as screenshots); without OCR the result carries a warning.
 """
 
 from __future__ import annotations
