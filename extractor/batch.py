@@ -2,8 +2,9 @@
 
 The main process walks the inputs, hashes each file, skips what the store already has (same
 sha256 and extractor version, or the same file failing before), and hands the rest to workers;
-it alone writes the store, one transaction per report. Workers run `extract_file`: load,
-extract, infer the body, audit, and build the store rows, so the CPU work is theirs.
+it alone writes the store, each report whole in one transaction (reports that finish together
+share one). Workers run `extract_file`: load, extract, infer the body, audit, and build the
+store rows, so the CPU work is theirs.
 
 Executors:
 - `local`: a pebble `ProcessPool`. A file over the time limit has its worker killed and
@@ -398,13 +399,13 @@ def _drive(files: Iterator[Path], pool: Executor, store: Store, stored: set[str]
     fill()
     try:
         while pool.pending:
-            wait = None
+            patience = None
             if finished:
-                wait = first_finished + WRITE_DELAY - time.perf_counter()
-                if wait <= 0:
+                patience = first_finished + WRITE_DELAY - time.perf_counter()
+                if patience <= 0:
                     write()
-                    wait = None
-            for outcome in pool.completed(wait):
+                    patience = None
+            for outcome in pool.completed(patience):
                 sha = outcome.rows.sha256 if isinstance(outcome, Stored) else outcome.sha256
                 in_flight.discard(sha)
                 record(outcome)

@@ -208,7 +208,7 @@ def evaluate_command(
 def _render_evaluation(result, console) -> None:
     from rich.table import Table
 
-    from .evaluate import FLAGGED_BELOW
+    from .schema import RELIABLE
 
     table = Table(title="extraction and audit against truth", title_justify="left")
     for column in ("document", "exact", "missing", "wrong", "extra", "findings", "unexpected errors"):
@@ -234,7 +234,7 @@ def _render_evaluation(result, console) -> None:
     precision = "—" if result.findings_precision is None else f"{result.findings_precision:.1%}"
     recall = "—" if result.findings_recall is None else f"{result.findings_recall:.1%}"
     wrong = (f"{result.wrong} wrong, {result.wrong - result.wrong_unflagged} of them flagged "
-             f"(confidence < {FLAGGED_BELOW:g}); ") if result.wrong else ""
+             f"(confidence < {RELIABLE:g}); ") if result.wrong else ""
     console.print(f"[bold]cells {result.exact}/{result.cells} exact ({result.exact_rate:.2%}); "
                   f"{wrong}findings precision {precision}, recall {recall}[/bold]")
 

@@ -1,10 +1,10 @@
 """eval: score extraction and audit against truth files (the format of fixtures/corpus/truth/).
 
 Per document: how many truth cells come out exactly, which are missing, which are wrong (with
-both values and the confidence the wrong one was read with: below 0.9 the user was warned,
-above it the error is silent), which keys came out that the truth does not have; and the audit's findings
-against the truth's `published_inconsistencies` (matched by DOMAIN rule number, severity and
-the cells the finding is about), as precision and recall.
+both values and the confidence the wrong one was read with: below `schema.RELIABLE` (0.9) the
+user was warned, at or above it the error is silent), which keys came out that the truth does
+not have; and the audit's findings against the truth's `published_inconsistencies` (matched by
+DOMAIN rule number, severity and the cells the finding is about), as precision and recall.
 """
 
 from __future__ import annotations
@@ -20,12 +20,7 @@ from pydantic import BaseModel, Field
 from .audit import audit_series
 from .audit.model import Finding
 from .errors import DamagedInput, InputNotFound, NianbaoError
-from .schema import Report
-
-
-# A wrong value below this confidence was flagged to the user (the threshold of issue 4's
-# acceptance); one at or above it is a silent error, the kind that matters most.
-FLAGGED_BELOW = 0.9
+from .schema import RELIABLE, Report
 
 
 class WrongCell(BaseModel):
@@ -36,7 +31,7 @@ class WrongCell(BaseModel):
 
     @property
     def flagged(self) -> bool:
-        return self.confidence < FLAGGED_BELOW
+        return self.confidence < RELIABLE
 
 
 class DocumentScore(BaseModel):
@@ -65,7 +60,7 @@ class Evaluation(BaseModel):
     exact: int
     exact_rate: float
     wrong: int  # values that came out different from the truth
-    wrong_unflagged: int  # of those, read with confidence >= FLAGGED_BELOW: silent errors
+    wrong_unflagged: int  # of those, read with confidence >= RELIABLE: silent errors
     findings_precision: float | None
     findings_recall: float | None
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from .labels import templates
 from .patterns import section_ordinal
-from .schema import Report, dumps
+from .schema import RELIABLE, Report, dumps
 
 TIDY_COLUMNS = ["file", "key", "value", "raw", "page", "confidence"]
 
@@ -56,7 +56,7 @@ def _cell(report: Report, key: str) -> str:
         shown = {"blank": "", "dash": "—", "slash": "/", "none": "无"}.get(v.null_reason or "", "?")
     else:
         shown = _plain(v.value)
-    if v.confidence < 0.9:
+    if v.confidence < RELIABLE:
         return f"[yellow]{shown}[/yellow]"
     return shown
 

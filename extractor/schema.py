@@ -29,6 +29,11 @@ class Provenance(_Model):
     span: list[int] | None = Field(default=None, description="start, end offsets in the source text")
 
 
+# A value read with less confidence than this is flagged: shown highlighted, blamed on
+# extraction rather than the publisher when a rule fails, counted apart by eval.
+RELIABLE = 0.9
+
+
 class Value(Provenance):
     key: str = Field(description="canonical key, e.g. applications.new_received.total")
     table: TableName

@@ -227,7 +227,7 @@ class Store:
                                 [version]).fetchall()
         return {(r[0], r[1]) for r in rows}
 
-    # -- writing: one transaction per report or error --------------------------------------
+    # -- writing: whole reports (several per transaction) and errors ---------------------
 
     def add_reports(self, reports: list[tuple[ReportRows, str]]) -> None:
         """Insert reports (rows, path) with their values and findings in one transaction; each

@@ -738,17 +738,21 @@ def test_sample_regenerates_identically(tmp_path: Path) -> None:
         assert json.loads(json.dumps(truth(doc, p.name), ensure_ascii=False)) == data, p.name
 
 
-def test_a_stuck_soffice_is_killed_and_its_document_reported(tmp_path, monkeypatch):
-    """Some layouts send LibreOffice into an endless layout loop, after it has created the PDF
-    it will never finish: the conversion must kill it (and its children), keep the others, and
-    name the stuck document so it is laid out again."""
+@pytest.mark.parametrize("partial_pdf, stale_pdfs", [(True, False), (False, True)])
+def test_a_stuck_soffice_is_killed_and_its_document_reported(tmp_path, monkeypatch,
+                                                            partial_pdf, stale_pdfs):
+    """Some layouts send LibreOffice into an endless layout loop (it has often created the PDF
+    it will never finish): the conversion must kill it (and its children), keep the others,
+    and name the stuck document so it is laid out again; PDFs left by an earlier attempt must
+    not pass for this one's."""
     fake = tmp_path / "soffice"
+    start = r"printf '%%PDF-1.7\n' > \"$outdir/$name.pdf\"; " if partial_pdf else ""
     fake.write_text(r"""#!/bin/bash
 while [[ $1 != --outdir ]]; do shift; done
 outdir=$2; shift 2
 for f in "$@"; do
     name=$(basename "$f" .docx)
-    if [[ $name == *stuck* ]]; then printf '%%PDF-1.7\n' > "$outdir/$name.pdf"; sleep 987 & wait; fi
+    if [[ $name == *stuck* ]]; then """ + start + r"""sleep 987 & wait; fi
     printf '%%PDF-1.7\n%%%%EOF\n' > "$outdir/$name.pdf"
 done
 """)
@@ -760,6 +764,9 @@ done
         file.write_bytes(b"docx")
     out = tmp_path / "out"
     out.mkdir()
+    if stale_pdfs:
+        for file in files:
+            (out / f"{file.stem}.pdf").write_bytes(b"%PDF-1.7\n%%EOF\n")
     assert pdf.convert(files, out, jobs=1) == [files[1]]
     assert sorted(p.name for p in out.iterdir()) == ["a.pdf", "b.pdf"]
     import psutil

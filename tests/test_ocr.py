@@ -93,6 +93,47 @@ def test_sideways_scan_is_turned(tmp_path):
     assert str(total.value) in "".join(read.txts or ())
 
 
+def test_rotated_scan_is_read_and_pictured_upright(tmp_path):
+    """A scanner's landscape image stored sideways on its page, with /Rotate 90 to show it
+    upright: values are found, boxed in the page's unrotated space like a text layer's, and the
+    audit's picture of them reads upright."""
+    import base64
+    import re
+
+    import cv2
+    import numpy as np
+
+    from extractor.audit.html import _Evidence
+
+    rotated = pymupdf.open()
+    for source, xref in _page_images([3]):
+        pixmap = pymupdf.Pixmap(source, xref)
+        image = np.frombuffer(pixmap.samples, np.uint8).reshape(pixmap.h, pixmap.w, pixmap.n)
+        sideways = cv2.rotate(np.ascontiguousarray(image[:, :, :3]), cv2.ROTATE_90_COUNTERCLOCKWISE)
+        page = rotated.new_page(width=842, height=595)
+        page.insert_image(page.rect, stream=cv2.imencode(".png", sideways)[1].tobytes())
+        # A second picture (a seal), so the page is rendered rather than its image taken.
+        seal = np.full((40, 40, 3), (40, 40, 220), np.uint8)
+        page.insert_image(pymupdf.Rect(20, 20, 60, 60), stream=cv2.imencode(".png", seal)[1].tobytes())
+        page.set_rotation(90)
+    path = tmp_path / "rotated.pdf"
+    rotated.save(path)
+    report = extract(path)
+    right, wrong = exact(report, truth("huaian_city_2024")["values"], ("applications.new_received",))
+    assert wrong == [] and right == 7
+    total = report.get("applications.new_received.total")
+    x0, y0, x1, y1 = total.bbox
+    assert 0 <= x0 < x1 <= 842 and 0 <= y0 < y1 <= 595 and y1 - y0 > x1 - x0  # sideways on the sheet
+
+    def picture(report, page: int):
+        html = _Evidence(report)._crop(page, [report.get("applications.new_received.total").bbox])
+        return pymupdf.Pixmap(base64.b64decode(re.search(r"base64,([^']+)", html).group(1)))
+
+    # The same strip as the upright scan's (a sideways one would be 842 points wide, not 595).
+    got, want = picture(report, 1), picture(extract(CORPUS / "huaian_city_2024_scanned.pdf"), 4)
+    assert abs(got.width - want.width) <= 2 and abs(got.height - want.height) <= 4
+
+
 def test_tables_pasted_as_pictures_are_read_by_ocr(tmp_path):
     """Offices often paste the tables into the report as screenshots: the prose keeps its text
     layer, each table is a picture. Here every table region of the Huai'an PDF is replaced by

@@ -16,11 +16,10 @@ import regex
 from ..labels import Templates
 from ..numbers import parse_number
 from ..textnorm import nfkc
-from ..schema import Report, Value
+from ..schema import RELIABLE, Report, Value
 from .model import CellRef
 
 NO_VALUE_AS_ZERO = {"blank", "dash", "slash", "none", "not_applicable"}
-RELIABLE = 0.9  # a value read at least this confidently is taken as what was printed
 
 
 @dataclass

@@ -167,6 +167,9 @@ class _Evidence:
         # Full width, so the row labels beside the outlined cells are in the picture.
         clip = pymupdf.Rect(page.rect.x0 + _MARGIN, clip.y0 - _MARGIN, page.rect.x1 - _MARGIN,
                             clip.y1 + _MARGIN) & page.rect
+        if clip.is_empty:  # boxes off the page: no picture rather than a failed report
+            scratch.close()
+            return ""
         pixmap = page.get_pixmap(matrix=pymupdf.Matrix(_ZOOM, _ZOOM), clip=clip)
         scratch.close()
         data = base64.b64encode(pixmap.tobytes("png")).decode("ascii")
@@ -194,14 +197,17 @@ class _Evidence:
 
 
 def _upright_rotation(page, rects: list[list[float]]) -> int:
-    """The /Rotate that shows the text in `rects` reading left to right."""
+    """The /Rotate that shows the text in `rects` reading left to right (the page's own when
+    the boxes hold no text layer)."""
     count: dict[tuple[int, int], int] = {}
     for r in rects:
         for block in page.get_text("dict", clip=pymupdf.Rect(r), flags=0)["blocks"]:
             for line in block.get("lines", ()):
                 direction = (round(line["dir"][0]), round(line["dir"][1]))
                 count[direction] = count.get(direction, 0) + 1
-    direction = max(count, key=count.get, default=(1, 0))
+    if not count:  # no text layer there (a scan): trust the page's own /Rotate
+        return page.rotation
+    direction = max(count, key=count.get)
     return {(0, -1): 90, (-1, 0): 180, (0, 1): 270}.get(direction, 0)
 
 

@@ -90,11 +90,10 @@ def _engine() -> _Engine:
     return _Engine()
 
 
-def _page_image(pdf, index: int):
+def _page_image(pdf, page):
     """(BGR image, pixels per PDF point): a scan's own image, else a render."""
     import pymupdf
 
-    page = pdf[index]
     images = page.get_images(full=True)
     pixmap = None
     if len(images) == 1:
@@ -129,10 +128,17 @@ def ocr_pdf_pages(pdf, indices: list[int]) -> list[Page]:
     engine = _engine()
     pages = []
     for index in indices:
-        img, scale = _page_image(pdf, index)
         page = pdf[index]
+        rotation = page.rotation
+        # Read the page unrotated, so boxes are in the space text layers use; a page that then
+        # lies sideways is turned upright by `_upright` and its boxes put back.
+        page.set_rotation(0)
+        try:
+            img, scale = _page_image(pdf, page)
+        finally:
+            page.set_rotation(rotation)
         pages.append(Page(number=index + 1, width=page.rect.width, height=page.rect.height,
-                          rotation=page.rotation, text_source="ocr",
+                          rotation=rotation, text_source="ocr",
                           blocks=_read_image(img, scale, index + 1, engine)))
     return pages
 

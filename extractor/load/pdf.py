@@ -62,9 +62,10 @@ def _read(pdf, path: Path, sha256: str, ocr: str) -> Document:
                 document.pages.append(Page(number=number, width=page.rect.width,
                                            height=page.rect.height, rotation=page.rotation))
                 continue
-            document.pages.append(_read_page(page, number, words))
+            read = _read_page(page, number, words)
             if has_images and ocr == "auto" and (bare := _bare_pictures(page, words)):
                 pictures[index] = bare
+            document.pages.append(read)
         except Exception as exc:  # one bad page must not lose the others
             document.pages.append(Page(number=number))
             document.warnings.append(f"page {number} could not be read ({_reason(exc)})")
@@ -83,15 +84,20 @@ def _bare_pictures(page, words) -> list:
     page's unrotated space. A picture under text is a background; a small one a seal or logo."""
     box = page.cropbox
     least = _PICTURE_SHARE * box.width * box.height
-    found = []
+    found: list = []
     for info in page.get_image_info():
         rect = pymupdf.Rect(info["bbox"]) & pymupdf.Rect(0, 0, box.width, box.height)
-        if rect.is_empty or rect.width * rect.height < least or any(rect in r for r in found):
+        if rect.is_empty or rect.width * rect.height < least:
             continue
         over = sum(len(w[4]) for w in words
                    if rect.contains(pymupdf.Point((w[0] + w[2]) / 2, (w[1] + w[3]) / 2)))
-        if over < MIN_CHARS:
-            found.append(rect)
+        if over >= MIN_CHARS:
+            continue
+        # Overlapping pictures (a table pasted in pieces) are read once, as one region.
+        for other in [r for r in found if r.intersects(rect)]:
+            found.remove(other)
+            rect |= other
+        found.append(rect)
     return found
 
 
