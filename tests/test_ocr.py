@@ -41,6 +41,20 @@ def _page_images(pages):
     return [(source, source[i].get_images()[0][0]) for i in pages]
 
 
+def _sideways_scan_page(target, index: int):
+    """Page `index` of the scan, its image turned a quarter onto a landscape page of `target`."""
+    import cv2
+    import numpy as np
+
+    [(source, xref)] = _page_images([index])
+    pixmap = pymupdf.Pixmap(source, xref)
+    image = np.frombuffer(pixmap.samples, np.uint8).reshape(pixmap.h, pixmap.w, pixmap.n)
+    turned = cv2.rotate(np.ascontiguousarray(image[:, :, :3]), cv2.ROTATE_90_COUNTERCLOCKWISE)
+    page = target.new_page(width=842, height=595)
+    page.insert_image(page.rect, stream=cv2.imencode(".png", turned)[1].tobytes())
+    return page
+
+
 def test_broken_text_layer_is_replaced_by_ocr(tmp_path):
     """Page 4 as an image under a text layer of unmapped glyphs, as a CID font without a
     ToUnicode map extracts."""
@@ -67,12 +81,7 @@ def test_sideways_scan_is_turned(tmp_path):
     import numpy as np
 
     sideways = pymupdf.open()
-    for source, xref in _page_images([4]):
-        pixmap = pymupdf.Pixmap(source, xref)
-        image = np.frombuffer(pixmap.samples, np.uint8).reshape(pixmap.h, pixmap.w, pixmap.n)
-        turned = cv2.rotate(np.ascontiguousarray(image[:, :, :3]), cv2.ROTATE_90_COUNTERCLOCKWISE)
-        page = sideways.new_page(width=842, height=595)
-        page.insert_image(page.rect, stream=cv2.imencode(".png", turned)[1].tobytes())
+    _sideways_scan_page(sideways, 4)
     path = tmp_path / "sideways.pdf"
     sideways.save(path)
     report = extract(path)
@@ -106,16 +115,11 @@ def test_rotated_scan_is_read_and_pictured_upright(tmp_path):
     from extractor.audit.html import _Evidence
 
     rotated = pymupdf.open()
-    for source, xref in _page_images([3]):
-        pixmap = pymupdf.Pixmap(source, xref)
-        image = np.frombuffer(pixmap.samples, np.uint8).reshape(pixmap.h, pixmap.w, pixmap.n)
-        sideways = cv2.rotate(np.ascontiguousarray(image[:, :, :3]), cv2.ROTATE_90_COUNTERCLOCKWISE)
-        page = rotated.new_page(width=842, height=595)
-        page.insert_image(page.rect, stream=cv2.imencode(".png", sideways)[1].tobytes())
-        # A second picture (a seal), so the page is rendered rather than its image taken.
-        seal = np.full((40, 40, 3), (40, 40, 220), np.uint8)
-        page.insert_image(pymupdf.Rect(20, 20, 60, 60), stream=cv2.imencode(".png", seal)[1].tobytes())
-        page.set_rotation(90)
+    page = _sideways_scan_page(rotated, 3)
+    # A second picture (a seal), so the page is rendered rather than its image taken.
+    seal = np.full((40, 40, 3), (40, 40, 220), np.uint8)
+    page.insert_image(pymupdf.Rect(20, 20, 60, 60), stream=cv2.imencode(".png", seal)[1].tobytes())
+    page.set_rotation(90)
     path = tmp_path / "rotated.pdf"
     rotated.save(path)
     report = extract(path)
