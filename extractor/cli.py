@@ -12,8 +12,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_common import (EXIT_FINDINGS, EXIT_INPUT, OcrMode, OcrOption, PatternsOption, fail,
-                         reports_of)
+from .cli_common import (
+    EXIT_FINDINGS,
+    EXIT_INPUT,
+    OcrMode,
+    OcrOption,
+    PatternsOption,
+    fail,
+    reports_of,
+)
 from .commands_bulk import register
 from .errors import NianbaoError
 from .inputs import walk

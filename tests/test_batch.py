@@ -345,8 +345,10 @@ def test_finished_reports_share_transactions_and_none_is_held_back(tmp_path, int
         files[-1].write_text(f"report {i}")
     log: list = []
     summary = Summary(found=len(files))
-    run = lambda: _drive(iter(files), _Burst(log, interrupt), _SpyStore(log), set(), set(), {},  # noqa: E731
-                         summary, None)
+
+    def run():
+        _drive(iter(files), _Burst(log, interrupt), _SpyStore(log), set(), set(), {}, summary, None)
+
     if interrupt:  # Ctrl-C while waiting: what had finished is written on the way out
         with pytest.raises(KeyboardInterrupt):
             run()

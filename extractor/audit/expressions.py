@@ -15,8 +15,8 @@ import regex
 
 from ..labels import Templates
 from ..numbers import parse_number
-from ..textnorm import nfkc
 from ..schema import RELIABLE, Report, Value
+from ..textnorm import nfkc
 from .model import CellRef
 
 NO_VALUE_AS_ZERO = {"blank", "dash", "slash", "none", "not_applicable"}

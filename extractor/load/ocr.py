@@ -157,7 +157,8 @@ def ocr_pdf_pictures(pdf, index: int, rects: list) -> list:
             array = np.frombuffer(pixmap.samples, np.uint8).reshape(pixmap.h, pixmap.w, pixmap.n)
             img = cv2.cvtColor(array[:, :, :3], cv2.COLOR_RGB2BGR)
             found = _read_image(img, pixmap.w / rect.width, index + 1, engine)
-            map_boxes(found, lambda b: (b[0] + rect.x0, b[1] + rect.y0, b[2] + rect.x0, b[3] + rect.y0))
+            dx, dy = rect.x0, rect.y0
+            map_boxes(found, lambda b, dx=dx, dy=dy: (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy))
             blocks += found
         return blocks
     finally:

@@ -13,8 +13,16 @@ from pathlib import Path
 
 from ..document import Document, Page, TextLine
 from ..errors import DamagedInput, EncryptedInput, OcrUnavailable
-from ..geometry import (GridSettings, Segments, Turn, Word, grids_from_rulings, map_boxes, turn_box,
-                        unturn_box)
+from ..geometry import (
+    GridSettings,
+    Segments,
+    Turn,
+    Word,
+    grids_from_rulings,
+    map_boxes,
+    turn_box,
+    unturn_box,
+)
 from ..textnorm import join_fragments
 from .textlayer import MIN_CHARS, text_layer_is_usable
 
