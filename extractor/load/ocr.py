@@ -178,7 +178,7 @@ def _read_image(img, scale: float, number: int, engine: _Engine) -> list:
     grids, outside = _grids(find_tables(gray), words, img, gray, scale, number, engine)
     blocks = order_blocks(grids, lines_from_words(outside, number))
     # Reading order and cells are worked out on the upright image; provenance points at the
-    # image as the PDF shows it.
+    # image as it lies on the unrotated page.
     if turn is not None:
         map_boxes(blocks, lambda b: unturn_box(turn, width, height, b))
     return blocks
