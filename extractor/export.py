@@ -48,25 +48,34 @@ def _plain(value: int | Decimal | None) -> str:
     return str(value)
 
 
-def _cell(report: Report, key: str) -> str:
+def _shown(report: Report, key: str) -> str:
     v = report.get(key)
     if v is None:
         return ""
     if v.value is None:
-        shown = {"blank": "", "dash": "—", "slash": "/", "none": "无"}.get(v.null_reason or "", "?")
-    else:
-        shown = _plain(v.value)
-    if v.confidence < RELIABLE:
-        return f"[yellow]{shown}[/yellow]"
-    return shown
+        return {"blank": "", "dash": "—", "slash": "/", "none": "无"}.get(v.null_reason or "", "?")
+    return _plain(v.value)
+
+
+def _cell(report: Report, key: str) -> str:
+    v = report.get(key)
+    if v is not None and v.confidence < RELIABLE:
+        return f"[yellow]{_shown(report, key)}[/yellow]"
+    return _shown(report, key)
 
 
 def render(report: Report, console, patterns_dirs: tuple[str, ...] = ()) -> None:
     """Print a report as rich tables (printed labels beside the canonical keys), then its
     warnings."""
+    from rich.measure import Measurement
     from rich.table import Table
 
     tpl = templates(patterns_dirs)
+
+    def value_column(shown: Table, header: str, keys: list[str]) -> None:
+        # Never narrower than its longest number; the printed label column is what gets cut.
+        width = max((len(_shown(report, k)) for k in keys), default=1)
+        shown.add_column(header, justify="right", min_width=width)
 
     def table(name: str, stub: str) -> Table:
         title = getattr(tpl.tables, name).title
@@ -84,26 +93,37 @@ def render(report: Report, console, patterns_dirs: tuple[str, ...] = ()) -> None
     fields = [f for f in tpl.active_field_specs
               if any(v.key.endswith("." + f) and v.table == "active" for v in report.values)]
     for f in fields:
-        active.add_column(f"{specs.fields[f].labels[0]}\n{f}", justify="right")
+        value_column(active, f"{specs.fields[f].labels[0]}\n{f}",
+                     [f"active.{item}.{f}" for item in specs.items])
     for item, spec in specs.items.items():
         if any(v.key.startswith(f"active.{item}.") for v in report.values):
             active.add_row(item, spec.labels[0],
                            *[_cell(report, f"active.{item}.{f}") for f in fields])
     apps = table("applications", "row")
     for column, name in zip(tpl.app_column_order, tpl.app_column_names):
-        apps.add_column(f"{name}\n{column}", justify="right")
+        value_column(apps, f"{name}\n{column}",
+                     [f"applications.{row.key}.{column}" for row in tpl.tables.applications.rows])
     for row in tpl.tables.applications.rows:
         if report.get(f"applications.{row.key}.total") or report.get(f"applications.{row.key}.natural_person"):
             apps.add_row(row.key, row.labels[0], *[_cell(report, f"applications.{row.key}.{c}")
                                                     for c in tpl.app_column_order])
     review = table("review_litigation", "block")
     for f, name in zip(tpl.review_field_order, tpl.review_field_names):
-        review.add_column(f"{name}\n{f}", justify="right")
+        value_column(review, f"{name}\n{f}",
+                     [f"review_litigation.{block}.{f}" for block in tpl.review_block_order])
     for block, name in zip(tpl.review_block_order, tpl.review_block_names):
         review.add_row(block, name, *[_cell(report, f"review_litigation.{block}.{f}")
                                       for f in tpl.review_field_order])
     for table in (active, apps, review):
         if table.row_count:
-            console.print(table)
+            # Narrower than the table's numbers need (a small terminal, a pipe's 80 columns):
+            # longer lines rather than a lost column.
+            needed = Measurement.get(console, console.options.update_width(10_000), table).minimum
+            width = console.width
+            console.width = max(width, needed)
+            try:
+                console.print(table, crop=False)
+            finally:
+                console.width = width
     for w in report.warnings:
         console.print(f"[yellow]warning[/yellow] {w.code}: {w.message}")
