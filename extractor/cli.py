@@ -156,8 +156,10 @@ def _render_findings(results, console) -> None:
             console.print(f"[bold]{title}[/bold]: [green]no findings[/green]")
             continue
         table = Table(title=title, title_justify="left", show_lines=False)
-        for column in ("severity", "rule", "expected", "printed", "cause", "message"):
-            table.add_column(column)
+        for column in ("severity", "rule", "expected", "printed", "cause"):
+            table.add_column(column, no_wrap=True)
+        # Chinese has no spaces to wrap at: fold the message rather than cut it with "…".
+        table.add_column("message", overflow="fold", ratio=1)
         colours = {"error": "red", "warning": "yellow", "info": "blue"}
         for f in result.findings:
             table.add_row(f"[{colours[f.severity]}]{f.severity}[/]", f.rule, str(f.expected),

@@ -158,3 +158,15 @@ def test_a_bug_on_one_file_does_not_stop_the_others():
     assert json.loads(result.stdout)["meta"]["source"] == "seed_shanghai_2020.txt"
     assert result.stderr.strip().splitlines() == [
         f"nianbao: {CORPUS / 'huaian_city_2024.pdf'}: internal error (KeyError: 'boom')"]
+
+
+def test_audit_messages_fold_on_a_narrow_screen():
+    """Chinese messages have no spaces to wrap at: on 80 columns they fold, nothing is cut."""
+    result = subprocess.run([*NIANBAO, "audit", str(CORPUS / "seed_shanghai_2020.txt")],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "COLUMNS": "80"})
+    assert result.returncode == 1
+    messages = "".join(line.split("│")[-2].strip() for line in result.stdout.splitlines()
+                       if line.startswith("│"))
+    assert "…" not in messages
+    assert "各类申请人之和为29126，总计栏印为29130（差4）" in messages.replace(" ", "")
