@@ -220,8 +220,10 @@ def _render_evaluation(result, console) -> None:
     from .schema import RELIABLE
 
     table = Table(title="extraction and audit against truth", title_justify="left")
-    for column in ("document", "exact", "missing", "wrong", "extra", "findings", "unexpected errors"):
-        table.add_column(column)
+    # The file name must stay whole to be found again; the short counts fold if they must.
+    table.add_column("document", overflow="fold")
+    for column in ("exact", "missing", "wrong", "extra", "findings", "unexpected errors"):
+        table.add_column(column, overflow="fold")
     for d in result.documents:
         if d.error:
             table.add_row(d.file, f"[red]{d.error}[/red]", "", "", "", "", "")
