@@ -76,7 +76,7 @@ def _merge_collinear(segs: list[tuple[float, float, float]], s: GridSettings):
     return [tuple(x) for x in out]
 
 
-def _clusters(values: list[float], tol: float) -> list[float]:
+def clusters(values: list[float], tol: float) -> list[float]:
     """Representative coordinates after merging values closer than `tol`."""
     reps: list[list[float]] = []
     for v in sorted(values):
@@ -142,8 +142,8 @@ def grids_from_rulings(segments: Segments, words: list[Word], page: int,
     grids: list[Grid] = []
     remaining = list(words)
     for hs, vs in sorted(_regions(h, v, s), key=lambda g: min(seg[0] for seg in g[0])):
-        ys = [y for y in _clusters([seg[0] for seg in hs], s.min_band)]
-        xs = [x for x in _clusters([seg[0] for seg in vs], s.min_band)]
+        ys = [y for y in clusters([seg[0] for seg in hs], s.min_band)]
+        xs = [x for x in clusters([seg[0] for seg in vs], s.min_band)]
         if len(ys) < 2 or len(xs) < 2:
             continue
         grid, remaining = _grid(ys, xs, hs, vs, remaining, page, s)

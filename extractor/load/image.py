@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..geometry import clusters
+
 _REF_LONG_SIDE = 2339  # A4 at 200 dpi
 _ADAPTIVE_BLOCK, _ADAPTIVE_C = 25, 15
 _LINE_MIN_FRACTION = 1 / 25  # ruling kernel length as a share of the page side
@@ -83,13 +85,8 @@ def _opened(ink: np.ndarray, kernel: tuple[int, int], bridge: tuple[int, int]) -
 
 
 def _cluster(values: list[float], tol: float) -> list[int]:
-    groups: list[list[float]] = []
-    for v in sorted(values):
-        if groups and v - groups[-1][-1] <= tol:
-            groups[-1].append(v)
-        else:
-            groups.append([v])
-    return [int(round(float(np.mean(g)))) for g in groups]
+    """`geometry.clusters` on the pixel grid."""
+    return [round(c) for c in clusters(values, tol)]
 
 
 def _segments(mask: np.ndarray, horizontal: bool) -> list[float]:
