@@ -21,8 +21,7 @@ from .errors import PatternsError
 from .numbers import parse_chinese_numeral, units
 from .patterns import load_patterns
 from .schema import Claim
-from .segment import Segmentation
-from .tables.locate import TextRegion, section_text
+from .segment import Segmentation, TextRegion, section_text
 from .textnorm import nfkc
 
 _PROSE_SECTIONS = (1, 3, 4)

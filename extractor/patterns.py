@@ -179,10 +179,38 @@ class BodyPatterns(_Model):
     opening_agency: list[Annotated[Regex, _naming("agency")]] = Field(default_factory=list)
 
 
+_TERM = regex.compile(r"^-?(?:previous:)?[a-z_]+(?:\.(?:[a-z_]+|\*|\{[a-z_]+\}))+$")
+
+
+def _term(text: str) -> str:
+    if not _TERM.match(text):
+        raise ValueError(f"{text!r} is not a term (key, -key, previous:key; * and {{name}} inside)")
+    return text
+
+
+Term = Annotated[str, AfterValidator(_term)]
+
+
+class IdentitySpec(_Model):
+    """One identity of identities.yaml: `sum` and `equals` add up to the same number."""
+
+    table: Literal["applications", "review_litigation", "active"]
+    scope: Literal["report", "consecutive_years"] = "report"
+    formats: list[str] | None = None
+    for_each: dict[str, str | list[str]] = Field(default_factory=dict)
+    sum: list[Term] = Field(min_length=1)
+    equals: list[Term] = Field(min_length=1)
+
+
+class IdentityPatterns(_Model):
+    identities: dict[str, IdentitySpec]
+
+
 class Patterns(_Model):
     tables: TablePatterns
     headings: HeadingPatterns
     numbers: NumberPatterns
+    identities: IdentityPatterns
     metadata: MetadataPatterns = MetadataPatterns()
     bodies: BodyPatterns = BodyPatterns()
     # Raw documents of the remaining files (e.g. audit rules), validated by their own stage.
@@ -231,7 +259,7 @@ def load_patterns(extra_dirs: tuple[str, ...] = ()) -> Patterns:
             raise PatternsError(f"{directory}: not a directory of pattern files")
         for name, document in _read_dir(path).items():
             documents[name] = _merge(documents[name], document) if name in documents else document
-    required = {"tables", "headings", "numbers"}
+    required = {"tables", "headings", "numbers", "identities"}
     missing = required - documents.keys()
     if missing:
         raise PatternsError(f"pattern files missing: {', '.join(sorted(missing))}")

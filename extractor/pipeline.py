@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import __version__
+from .arithmetic import Identities
 from .bodies import infer as infer_body
 from .bodies import opening_text
 from .claims import claim_rules, extract_claims
@@ -18,17 +19,12 @@ from .labels import templates
 from .load import load
 from .meta import report_meta
 from .numbers import convert_amount, parse_number
-from .patterns import section_ordinal
-from .schema import Meta, Report, Section, TableReport, Value, Warning
+from .patterns import load_patterns, section_ordinal
+from .schema import Meta, ReadingReport, Report, Section, TableReport, Value, Warning
 from .segment import Segmentation, segment
-from .tables.locate import LocatedTable, locate, table_text
-from .tables.read import MappedCell, TableReading, read_active, read_applications, read_review
-from .tables.runs import read_active_runs, read_applications_runs, read_review_runs
-
-_READERS = {"active": read_active, "applications": read_applications,
-            "review_litigation": read_review}
-_RUN_READERS = {"active": read_active_runs, "applications": read_applications_runs,
-                "review_litigation": read_review_runs}
+from .tables.locate import locate, table_text
+from .tables.model import MappedCell, ReadContext, TableReading
+from .tables.reading import Scored, read_table
 
 
 def check_patterns(patterns_dirs: tuple[str, ...] = ()) -> None:
@@ -50,12 +46,14 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
     located = locate(seg, tpl)
     # The prose is read first: its figures help settle tables that lost their cell borders.
     claims = extract_claims(document, seg, patterns_dirs)
-    rules = claim_rules(patterns_dirs)
+    ctx = ReadContext(tpl, Identities(load_patterns(patterns_dirs).identities.identities, tpl),
+                      claims, claim_rules(patterns_dirs))
     readings: dict[str, TableReading] = {}
+    scores: dict[str, list[Scored]] = {}
     for name, table in located.items():
         if not table.grids:
             table.region = table_text(seg, name)
-        readings[name] = _read(table, tpl, claims, rules)
+        readings[name], scores[name] = read_table(table, ctx)
     values, warnings = _normalize(readings, patterns_dirs)
     if document.damaged and not values:
         raise DamagedInput(f"{document.path}: the file is damaged or truncated; "
@@ -77,10 +75,12 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
             extractor_version=__version__),
         sections=_sections(seg),
         tables=[TableReport(table=name, found=bool(readings[name].cells),
-                            strategy=table.strategy, pages=table.pages,
+                            strategy=readings[name].strategy, pages=table.pages,
                             rows_matched=readings[name].rows_matched,
                             rows_expected=readings[name].rows_expected,
-                            confidence=readings[name].confidence)
+                            confidence=readings[name].confidence,
+                            readings=[_reading_report(s, i == 0)
+                                      for i, s in enumerate(scores[name])])
                 for name, table in located.items()],
         values=values,
         warnings=warnings,
@@ -92,13 +92,12 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
     return report
 
 
-def _read(table: LocatedTable, tpl, claims, rules) -> TableReading:
-    """Grids are read by their labels; a table printed as bare text by its digit runs."""
-    if table.grids:
-        return _READERS[table.name](table, tpl)
-    if table.region is None:
-        return TableReading(table.name)
-    return _RUN_READERS[table.name](table, tpl, claims, rules)
+def _reading_report(scored: Scored, chosen: bool) -> ReadingReport:
+    reading = scored.reading
+    return ReadingReport(strategy=reading.strategy or "none", chosen=chosen, score=scored.score,
+                         rows_matched=reading.rows_matched, rows_expected=reading.rows_expected,
+                         identities_checked=scored.identities_checked,
+                         identities_held=scored.identities_held, confidence=reading.confidence)
 
 
 def _normalize(readings: dict[str, TableReading], patterns_dirs) -> tuple[list[Value], list[Warning]]:

@@ -81,16 +81,30 @@ class Warning(_Model):
     page: int | None = None
 
 
+class ReadingReport(_Model):
+    """One reader's reading of a table and its score (the parsing report of camelot)."""
+
+    strategy: str = Field(description="the reader: the grid's source (ruling, html, docx, tsv, markdown, alignment, ocr) or token-stream")
+    chosen: bool
+    score: float = Field(description="rows matched share × (share of the table's identities held)² × (½ + ½ · confidence)")
+    rows_matched: int
+    rows_expected: int
+    identities_checked: int
+    identities_held: int
+    confidence: float
+
+
 class TableReport(_Model):
     """How one standard table was found and read: a quality report, as Camelot gives."""
 
     table: TableName
     found: bool
-    strategy: str | None = Field(default=None, description="ruling, html, docx, tsv, markdown, alignment, digit-run, …")
+    strategy: str | None = Field(default=None, description="the chosen reading's reader: ruling, html, docx, tsv, markdown, alignment, ocr, token-stream")
     pages: list[int] = Field(default_factory=list)
     rows_matched: int = 0
     rows_expected: int = 0
     confidence: float = 0.0
+    readings: list[ReadingReport] = Field(default_factory=list, description="every reading tried, the chosen one first")
 
 
 class Meta(_Model):

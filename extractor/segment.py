@@ -9,6 +9,7 @@ are recognised first and never become headings.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,6 +31,7 @@ _PAGE_NUMBER = regex.compile(
 )
 _BARE_NUMBER = regex.compile(r"^\d{1,4}$")
 _HAN_RUN = regex.compile(r"\p{Han}{2}")
+_LETTER = regex.compile(r"\p{L}")
 _ORDINALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _MARGIN = 0.08  # share of the page height at top and bottom where running headers live
 _MIN_BODY = 20  # a heading followed by fewer characters (and no table) is a contents entry
@@ -80,13 +82,13 @@ class _HeadingMatcher:
         self.titles = [(s.number, s.key, label_key(t)) for s in patterns.sections for t in s.titles]
         self.max_extra = patterns.max_extra_ratio
         # Inside a run-together line a heading needs its numbering ("…。三、收到和处理…",
-        # "…情况。 2.主动公开…", "…—— 第二部分 主动公开…"): a bare title there is prose.
+        # "…情况。 2.主动公开…", "…—— 第二部分 主动公开…"): a bare title there is prose. What
+        # stands before it is anything: a table's last cell ("…481714587.29元三、收到…").
         alternatives = sorted({t for s in patterns.sections for t in s.titles}, key=len, reverse=True)
         body = "|".join(r"\s*".join(regex.escape(ch) for ch in nfkc(t) if not ch.isspace())
                         for t in alternatives)
         numbering = "|".join(f"(?:{p})" for p in patterns.numbering)
-        self.inline = regex.compile(
-            r"(?:(?<=^|[\s。；;:：!！?？\"”）)\]%—-])|(?<=\d))(" + numbering + r")\s*(" + body + r")")
+        self.inline = regex.compile(r"(" + numbering + r")\s*(" + body + r")")
 
     def ordinal(self, numbering: str) -> int | None:
         digits = regex.sub(r"\D", "", numbering)
@@ -158,6 +160,8 @@ def segment(document: Document, patterns_dirs: tuple[str, ...] = ()) -> Segmenta
                 if hit is None:
                     continue
                 ordinal = matcher.ordinal(m.group(1))
+                if ordinal != hit[0] and m.start() and _LETTER.match(text, m.start() - 1):
+                    continue  # "…第三、收到…" inside a word: prose, not a heading
                 score = 1.0 + (1.0 if ordinal == hit[0] else 0.3)
                 candidates.append(_Candidate(hit[0], hit[1], (index, m.start()), (index, m.end()),
                                              m.group(0), score))
@@ -257,3 +261,61 @@ def _furniture(document: Document, flow, matcher: _HeadingMatcher) -> set[int]:
             if isinstance(block, TextLine) and not block.bbox and repeated[compact(block.text)] >= 3:
                 furniture.add(index)
     return furniture
+
+
+@dataclass(slots=True)
+class TextRegion:
+    """A stretch of prose-like text (one table's section) joined from several lines, able to
+    say where any character offset came from."""
+
+    text: str
+    pieces: list[tuple[int, TextLine, int]]  # (offset in text, line, offset in line)
+    offsets: list[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.offsets = [piece[0] for piece in self.pieces]
+
+    def where(self, start: int, end: int) -> tuple[int, tuple[int, int] | None, tuple | None]:
+        """(page, span in the source, bbox of the line) of text[start:end]."""
+        offset, line, line_offset = self._piece_at(start)
+        span = None
+        if line.span:
+            base = line.span[0] + line_offset + (start - offset)
+            span = (base, base + (end - start))
+        return line.page, span, line.bbox
+
+    def confidence(self, start: int, end: int) -> float:
+        """The lowest confidence of the lines text[start:end] was read from (OCR scores)."""
+        first = max(bisect_right(self.offsets, start) - 1, 0)
+        last = max(bisect_right(self.offsets, max(end - 1, start)) - 1, 0)
+        return min(self.pieces[i][1].confidence for i in range(first, last + 1))
+
+    def _piece_at(self, start: int) -> tuple[int, TextLine, int]:
+        return self.pieces[max(bisect_right(self.offsets, start) - 1, 0)]
+
+
+def section_text(seg: Segmentation, number: int) -> TextRegion | None:
+    """The text lines of section `number` (after its heading) as one region."""
+    section = seg.section(number)
+    if section is None:
+        return None
+    parts: list[str] = []
+    pieces: list[tuple[int, TextLine, int]] = []
+    length = 0
+    for index in range(section.body_start[0], min(section.end[0] + 1, len(seg.flow))):
+        if index == section.end[0] and section.end[1] == 0:
+            break
+        block = seg.flow[index][1]
+        if index in seg.furniture or not isinstance(block, TextLine):
+            continue
+        lo = section.body_start[1] if index == section.body_start[0] else 0
+        hi = section.end[1] if index == section.end[0] else len(block.text)
+        if parts:
+            parts.append("\n")
+            length += 1
+        pieces.append((length, block, lo))
+        parts.append(block.text[lo:hi])
+        length += hi - lo
+    if not pieces:
+        return None
+    return TextRegion("".join(parts), pieces)

@@ -146,7 +146,7 @@ def test_pdf_table_without_rulings(tmp_path):
     assert not pymupdf.open(unruled)[3].get_drawings()
     report = extract(unruled)
     assert differences(report, truth("huaian_city_2024")) == {"wrong": {}, "extra": {}}
-    assert {t.strategy for t in report.tables} == {"digit-run"}
+    assert {t.strategy for t in report.tables} == {"token-stream"}
 
 
 def test_unit_after_a_space_in_a_run_together_row(tmp_path):

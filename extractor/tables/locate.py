@@ -16,8 +16,8 @@ import regex
 
 from ..document import Cell, Grid, TextLine
 from ..labels import Templates
-from ..segment import Segmentation
-from ..textnorm import label_key, leading_numbering, compact
+from ..segment import Segmentation, TextRegion, section_text
+from ..textnorm import compact, label_key, leading_numbering
 
 TABLES = ("active", "applications", "review_litigation")
 _SECTION_OF_TABLE = {"active": 2, "applications": 3, "review_litigation": 4}
@@ -130,58 +130,9 @@ def locate(seg: Segmentation, tpl: Templates) -> dict[str, LocatedTable]:
     return tables
 
 
-@dataclass(slots=True)
-class TextRegion:
-    """A stretch of prose-like text (one table's section) joined from several lines, able to
-    say where any character offset came from."""
-
-    text: str
-    pieces: list[tuple[int, TextLine, int]]  # (offset in text, line, offset in line)
-
-    def where(self, start: int, end: int) -> tuple[int, tuple[int, int] | None, tuple | None]:
-        """(page, span in the source, bbox of the line) of text[start:end]."""
-        chosen = self.pieces[0]
-        for piece in self.pieces:
-            if piece[0] <= start:
-                chosen = piece
-        offset, line, line_offset = chosen
-        span = None
-        if line.span:
-            base = line.span[0] + line_offset + (start - offset)
-            span = (base, base + (end - start))
-        return line.page, span, line.bbox
-
-
 def table_text(seg: Segmentation, name: str) -> TextRegion | None:
     """The text of a table's section, for tables printed without any grid (web text dumps)."""
     return section_text(seg, _SECTION_OF_TABLE[name])
-
-
-def section_text(seg: Segmentation, number: int) -> TextRegion | None:
-    """The text lines of section `number` (after its heading) as one region."""
-    section = seg.section(number)
-    if section is None:
-        return None
-    parts: list[str] = []
-    pieces: list[tuple[int, TextLine, int]] = []
-    length = 0
-    for index in range(section.body_start[0], min(section.end[0] + 1, len(seg.flow))):
-        if index == section.end[0] and section.end[1] == 0:
-            break
-        block = seg.flow[index][1]
-        if index in seg.furniture or not isinstance(block, TextLine):
-            continue
-        lo = section.body_start[1] if index == section.body_start[0] else 0
-        hi = section.end[1] if index == section.end[0] else len(block.text)
-        if parts:
-            parts.append("\n")
-            length += 1
-        pieces.append((length, block, lo))
-        parts.append(block.text[lo:hi])
-        length += hi - lo
-    if not pieces:
-        return None
-    return TextRegion("".join(parts), pieces)
 
 
 def _known_label(tpl: Templates):

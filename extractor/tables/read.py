@@ -9,49 +9,19 @@ and a warning says what was inferred.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import regex
 
 from ..document import Cell
 from ..labels import STRONG, Templates, align_rows
-from ..numbers import Kind, parse_number, units
+from ..numbers import parse_number, units
 from ..textnorm import compact, label_key, leading_numbering, nfkc
 from .locate import LocatedTable, RowRecord
+from .model import MappedCell, TableReading
 
 PLACED_BY_ORDER = 0.7  # confidence of a value whose row or column was inferred from order
-
-
-@dataclass(slots=True)
-class MappedCell:
-    key: str
-    table: str
-    cell: Cell
-    kind: Kind = "count"
-    unit: str | None = None  # canonical unit of an amount field
-    printed_unit: str | None = None  # unit printed in the column header
-    confidence: float = 1.0
-    note: str | None = None
-
-
-@dataclass(slots=True)
-class TableReading:
-    name: str
-    cells: list[MappedCell] = field(default_factory=list)
-    format: str | None = None
-    warnings: list[tuple[str, str, list[str]]] = field(default_factory=list)  # code, message, keys
-    rows_matched: int = 0
-    rows_expected: int = 0
-
-    def warn(self, code: str, message: str, keys: list[str] | None = None) -> None:
-        self.warnings.append((code, message, keys or []))
-
-    @property
-    def confidence(self) -> float:
-        if not self.cells:
-            return 0.0
-        return round(sum(c.confidence for c in self.cells) / len(self.cells), 3)
 
 
 def _no_label_of_its_own(row: RowRecord, tpl: Templates) -> bool:

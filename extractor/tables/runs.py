@@ -1,307 +1,39 @@
-"""Tables printed as run-together text: "…予以公开220000022（二）部分公开…".
+"""The token-stream reader of tables 三 and 四: rows found by their labels, cells read back from
+the runs of numbers between them.
 
-Web text dumps drop the cell boundaries: a table-3 row's seven numbers arrive as one digit run
-("21710000218" = 217 1 0 0 0 0 218) and table 4 as one run of fifteen. Rows are found by
-their labels in template order; each run is split into cells by enumerating the splits that
-satisfy the table's arithmetic (a row's six applicant columns add up to its 总计; each table-4
-block's four outcomes add up to its 总计), and a row left with several such splits is settled
-by the column identities between rows (DOMAIN rules 2 and 3). What stays ambiguous is kept at
-its most plausible reading, with lowered confidence and every candidate in a warning. Table-2
-runs have no arithmetic: figures stated in the prose, and 现行有效 being a stock at least as
-large as the year's flow, choose among their splits, always flagged.
+Whatever the source kept of a table — cells run together on one line, one cell per line, a
+number broken over two lines, empty cells dropped, a grid serialized cell by cell — the rows
+are found by their labels in template order and each row's numbers become a `Run`. Its
+readings (`digits.py`) are the ways to lay its digits over the row's cells that satisfy the
+row's own arithmetic, cheapest first; several readings left for a row are settled by the
+identities across rows and the prose (`settle.py`). A reading that departs from what was printed
+(a join, a cut, a dropped cell) says so in a warning and its confidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
-from functools import lru_cache
-from itertools import product
-from statistics import pvariance
-
 import regex
 
-from ..claims import ClaimRules, claim_agrees
 from ..document import Cell
-from ..labels import Templates
-from ..numbers import units
-from ..schema import Claim
+from ..numbers import units as count_units
+from ..segment import TextRegion
 from ..textnorm import nfkc
-from .locate import LocatedTable, TextRegion
-from .read import MappedCell, TableReading, unit_in_header
+from .digits import HARD, SOFT, Digits, Reading, best_readings
+from .hints import describe, prose_agreement
+from .locate import LocatedTable
+from .model import MappedCell, ReadContext, TableReading
+from .read import PLACED_BY_ORDER
+from .settle import SETTLED, UNIQUE, settle
+from .stream import DIGIT, Run, find, run_at, serialized
 
-UNIQUE = 0.95  # one split satisfies the arithmetic: recovered, not read
-SETTLED = 0.9  # several splits; exactly one satisfies the identities across rows
-GUESSED = 0.6  # several splits remain possible: the most plausible one is kept
-_MAX_SPLITS = 20_000
-_MAX_COMBINATIONS = 100_000
-_SHOWN = 12  # candidates listed in a warning
-
-
-# ------------------------------------------------------------------ finding labels and runs
-
-def _label_pattern(label: str) -> str:
-    """A regex for a printed label: any spacing, either width of brackets, colons, commas."""
-    classes = {"(": r"[(（]", ")": r"[)）]", ":": r"[:：]", ",": r"[,，、]", "、": r"[,，、]",
-               "“": r"[“”\"]?", "”": r"[“”\"]?", '"': r"[“”\"]?"}
-    return r"\s*".join(classes.get(ch, regex.escape(ch)) for ch in nfkc(label) if not ch.isspace())
-
-
-@lru_cache(maxsize=1024)
-def _compiled(labels: tuple[str, ...]):
-    return regex.compile("|".join(_label_pattern(x) for x in sorted(labels, key=len, reverse=True)))
-
-
-def _find(text: str, labels: tuple[str, ...], start: int) -> tuple[int, int] | None:
-    found = _compiled(labels).search(text, start)
-    return (found.start(), found.end()) if found else None
-
-
-@dataclass(slots=True)
-class Run:
-    """The digits of one printed row, with where each came from and where the source had a
-    separator (a separator is always a cell boundary)."""
-
-    digits: str
-    positions: list[int]  # offset in the region text of each character of `digits`
-    breaks: frozenset[int]  # indices i where a separator stood before digits[i]
-    # A no-value mark ("—", "/", "无") is a cell of its own: it stands in `digits` as a "0"
-    # between two breaks (nothing to add), and is printed back as itself.
-    marks: dict[int, str] = field(default_factory=dict)
-
-    def piece(self, lo: int, hi: int) -> tuple[int, int]:
-        """Region-text offsets of digits[lo:hi]."""
-        return self.positions[lo], self.positions[hi - 1] + 1
-
-
-_MARKS = "—–−－―/／无"
-_DIGIT = regex.compile(rf"[\d{_MARKS}]")  # where a run may start
-_RUN = regex.compile(rf"\s*([\d{_MARKS}][\d{_MARKS} \t\u3000]*(?:\.\d+)?)")
-_NEXT_NUMBERING = regex.compile(r"\s*[.、．](?!\d)")
-
-
-def run_at(text: str, start: int, end: int, *, decimal: bool = False,
-           numbering: int | None = None) -> Run | None:
-    """The number run opening text[start:end]; `numbering` is the next row's printed number
-    ("…0000002.其他法律…": the final 2 belongs to the next label, not to this row)."""
-    found = _RUN.match(text, start, end)
-    if not found:
-        return None
-    raw_start, raw = found.start(1), found.group(1)
-    if "." in raw and not decimal:
-        raw = raw[: raw.index(".")]
-    after = raw_start + len(raw)
-    if _NEXT_NUMBERING.match(text, after, end):
-        stripped = raw.rstrip()
-        tail = str(numbering) if numbering is not None else stripped[-1:]
-        compact_digits = regex.sub(r"\s", "", stripped)
-        if stripped.endswith(tail) and len(compact_digits) > len(tail):
-            raw = stripped[: -len(tail)]
-    digits, positions, breaks, marks = [], [], set(), {}
-    for i, ch in enumerate(raw):
-        if ch in _MARKS:
-            marks[len(digits)] = ch
-            breaks |= {len(digits), len(digits) + 1}
-            digits.append("0")
-            positions.append(raw_start + i)
-        elif ch.isdigit() or ch == ".":
-            if digits and raw[i - 1].isspace():
-                breaks.add(len(digits))
-            digits.append(ch)
-            positions.append(raw_start + i)
-    breaks = {b for b in breaks if 0 < b < len(digits)}
-    return Run("".join(digits), positions, frozenset(breaks), marks) if digits else None
-
-
-# ------------------------------------------------------------------ enumerating splits
-
-def _valid(digits: str, breaks: frozenset[int], lo: int, hi: int) -> bool:
-    """digits[lo:hi] can be one printed number: no leading zero, no separator inside."""
-    if hi - lo > 1 and digits[lo] == "0":
-        return False
-    return not any(lo < b < hi for b in breaks)
-
-
-def _bounded(digits: str, breaks, n: int, lo: int, hi: int, budget: int) -> Iterator[tuple[int, ...]]:
-    """Splits of digits[lo:hi] into n numbers that add up to exactly `budget`."""
-    if n == 1:
-        if _valid(digits, breaks, lo, hi) and int(digits[lo:hi]) == budget:
-            yield (budget,)
-        return
-    for end in range(lo + 1, hi - n + 2):
-        if not _valid(digits, breaks, lo, end):
-            break  # a longer piece has the same leading zero or separator
-        value = int(digits[lo:end])
-        if value > budget:
-            break  # and a longer piece is larger still
-        for rest in _bounded(digits, breaks, n - 1, end, hi, budget - value):
-            yield (value, *rest)
-
-
-def sum_splits(digits: str, n: int, breaks: frozenset[int] = frozenset(),
-               lo: int = 0, hi: int | None = None) -> list[tuple[int, ...]]:
-    """Splits of digits[lo:hi] into n numbers whose last is the sum of the others."""
-    hi = len(digits) if hi is None else hi
-    out: list[tuple[int, ...]] = []
-    for total_start in range(hi - 1, lo + n - 2, -1):
-        if not _valid(digits, breaks, total_start, hi):
-            continue
-        total = int(digits[total_start:hi])
-        for head in _bounded(digits, breaks, n - 1, lo, total_start, total):
-            out.append((*head, total))
-            if len(out) >= _MAX_SPLITS:
-                return out
-    return out
-
-
-def block_splits(digits: str, blocks: int, size: int, breaks: frozenset[int] = frozenset(),
-                 broken: int = 0) -> list[tuple[int, ...]]:
-    """Splits into `blocks` consecutive groups of `size` numbers, each a sum split (up to
-    `broken` of them any split, for a block whose printed total is wrong)."""
-    results: list[tuple[int, ...]] = []
-
-    def walk(lo: int, left: int, spare: int, acc: tuple[int, ...]) -> None:
-        if left == 0:
-            if lo == len(digits):
-                results.append(acc)
-            return
-        for hi in range(lo + size, len(digits) - (left - 1) * size + 1):
-            options = sum_splits(digits, size, breaks, lo, hi)
-            if spare and not options:
-                options = plain_splits(digits[lo:hi], size, frozenset(b - lo for b in breaks
-                                                                        if lo < b < hi))
-                used = 1
-            else:
-                used = 0
-            for split in options:
-                if len(results) >= _MAX_SPLITS:
-                    return
-                walk(hi, left - 1, spare - used, acc + split)
-
-    walk(0, blocks, broken, ())
-    return results
-
-
-def plain_splits(digits: str, n: int, breaks: frozenset[int] = frozenset()) -> list[tuple[int, ...]]:
-    """Every split of digits into n printed numbers (no arithmetic to check)."""
-    out: list[tuple[int, ...]] = []
-
-    def walk(lo: int, left: int, acc: tuple[int, ...]) -> None:
-        if len(out) >= _MAX_SPLITS:
-            return
-        if left == 1:
-            if _valid(digits, breaks, lo, len(digits)):
-                out.append((*acc, int(digits[lo:])))
-            return
-        for end in range(lo + 1, len(digits) - left + 2):
-            if not _valid(digits, breaks, lo, end):
-                break
-            walk(end, left - 1, (*acc, int(digits[lo:end])))
-
-    walk(0, n, ())
-    return out
-
-
-def _lengths(values: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(len(str(v)) for v in values)
-
-
-def _cells(region: TextRegion, run: Run, values: tuple[int, ...], confidence: float) -> list[Cell]:
-    """One Cell per value, pointing at its digits in the source."""
-    cells, lo = [], 0
-    for value in values:
-        hi = lo + len(str(value))
-        start, end = run.piece(lo, hi)
-        page, span, bbox = region.where(start, end)
-        cells.append(Cell(text=run.marks.get(lo, run.digits[lo:hi]), row=-1, col=-1, page=page,
-                          span=span, bbox=bbox, confidence=confidence))
-        lo = hi
-    return cells
-
-
-def _describe(candidates: list[tuple[int, ...]]) -> str:
-    shown = " | ".join(" ".join(map(str, c)) for c in candidates[:_SHOWN])
-    more = f" … ({len(candidates)} in all)" if len(candidates) > _SHOWN else ""
-    return shown + more
-
-
-# ------------------------------------------------------------------ table 3
-
-def read_applications_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
-                           rules: ClaimRules) -> TableReading:
-    reading = TableReading("applications")
-    region = table.region
-    text = region.text
-    apps = tpl.tables.applications
-    overdue = next(r for r in apps.rows if r.key == "other.overdue_correction").labels
-    fmt = "2021" if _find(text, tuple(_opening(label) for label in overdue), 0) else "2019"
-    reading.format = fmt
-    rows = [r for r in apps.rows if r.formats is None or fmt in r.formats]
-    reading.rows_expected = len(rows)
-    found: list[tuple[object, tuple[int, int]]] = []
-    position = 0
-    for row in rows:
-        hit = _find(text, tuple(row.labels), position)
-        if hit is None:
-            # A label wrapped around its own values: find it by its opening words.
-            hit = _find(text, tuple(_opening(label) for label in row.labels), position)
-        if hit:
-            found.append((row, hit))
-            position = hit[1]
-    columns = tpl.app_column_order
-    n = len(columns)
-    runs: dict[str, Run] = {}
-    candidates: dict[str, list[tuple[int, ...]]] = {}
-    for i, (row, (_, label_end)) in enumerate(found):
-        following = found[i + 1] if i + 1 < len(found) else None
-        end = following[1][0] if following else len(text)
-        # The digits may come after the rest of a wrapped label ("（二）部分公开（区分处理的，
-        # 只计这一情 447 7 0 0 0 0 454 形，不计其他情形）" in a PDF without rulings).
-        first_digit = _DIGIT.search(text, label_end, end)  # a digit or a no-value mark
-        if first_digit is None:
-            continue
-        run = run_at(text, first_digit.start(), end,
-                     numbering=_sub_number(following[0], apps) if following else None)
-        if run is None:
-            continue
-        splits = sum_splits(run.digits, n, run.breaks)
-        if not splits:
-            # The publisher's row does not add up: any split may be it, and the identities
-            # between rows (which do not involve this row's 总计 alone) choose.
-            splits = plain_splits(run.digits, n, run.breaks)
-            reading.warn("digits_unsplittable",
-                         f"table 3 row {row.key}: no split of {run.digits!r} into {n} cells adds "
-                         f"up; {len(splits)} splits left to the column identities",
-                         [f"applications.{row.key}.{c}" for c in columns])
-            if not splits:
-                continue
-        runs[row.key], candidates[row.key] = run, splits
-    groups = _TemplateGroups(rows)
-    chosen, confidence = _settle(candidates, rows, columns,
-                                 _prose_agreement(claims, rules, columns, groups))
-    for key, values in chosen.items():
-        if len(candidates[key]) > 1:
-            how = ("settled by the column identities" if confidence[key] == SETTLED
-                   else "still ambiguous; the most plausible kept")
-            reading.warn("ambiguous_digits",
-                         f"table 3 row {key}: {runs[key].digits!r} splits {len(candidates[key])} ways "
-                         f"({_describe(candidates[key])}); {how}: {' '.join(map(str, values))}",
-                         [f"applications.{key}.{c}" for c in columns])
-        cells = _cells(region, runs[key], values, confidence[key])
-        reading.rows_matched += 1
-        for column, cell in zip(columns, cells):
-            reading.cells.append(MappedCell(key=f"applications.{key}.{column}", table="applications",
-                                            cell=cell, confidence=confidence[key],
-                                            note="cell boundaries recovered from a digit run"))
-    missing = [r.key for r in rows if r.key not in chosen]
-    if missing:
-        reading.warn("rows_missing", f"table 3 rows not found: {', '.join(missing)}",
-                     [f"applications.{k}" for k in missing])
-    return reading
-
-
+PRINTED = 1.0  # the row's cells are the printed tokens, one each, and add up
+PLACED = 0.85  # cells laid out over blanks or merged cells: fits the arithmetic, still a guess
 _OPENING = 8  # characters: enough to tell any two table-3 labels apart
+
+
+def stream_region(table: LocatedTable) -> TextRegion | None:
+    """The text a token-stream reader reads: the section's text, or the grids serialized."""
+    return table.region if table.region is not None else serialized(table)
 
 
 def _opening(label: str) -> str:
@@ -310,334 +42,264 @@ def _opening(label: str) -> str:
     return core[:_OPENING] if len(core) > _OPENING + 2 else core
 
 
-def _sub_number(row, apps) -> int | None:
+def _sub_number(row, rows) -> int | None:
     """The printed number of a sub-row inside its group ("2." for 其他法律行政法规禁止公开)."""
     if row.group is None or row.group == "results":
         return None
-    members = [r.key for r in apps.rows if r.group == row.group]
+    members = [r.key for r in rows if r.group == row.group]
     return members.index(row.key) + 1
 
 
-class _TemplateGroups:
-    """A claim's wildcard term ("applications.denied.*.total") as the template's rows."""
-
-    def __init__(self, rows) -> None:
-        self.row_keys = [r.key for r in rows]
-
-    def get(self, term: str, default=None) -> list[str]:
-        table, rest = term.split(".", 1)
-        row_glob, column = rest.rsplit(".", 1)
-        return [f"{table}.{row}.{column}" for row in self.row_keys if fnmatchcase(row, row_glob)]
+_WORD_CHAR = regex.compile(r"\p{L}")
 
 
-def _prose_agreement(claims: list[Claim], rules: ClaimRules, columns: list[str], groups):
-    """How many of the prose's counts a table-3 assignment (row → values) reproduces."""
-    relevant = [c for c in claims if c.role == "count"]
-
-    def score(assignment: dict[str, tuple[int, ...]]) -> int:
-        values = {f"applications.{row}.{col}": v for row, vs in assignment.items()
-                  for col, v in zip(columns, vs)}
-        return sum(claim_agrees(c, values, rules, groups) is True for c in relevant)
-
-    return score
+def first_value(text: str, start: int, end: int) -> int | None:
+    """Where the first value after a label starts: a digit or mark right after the label, or
+    later one that is not glued to a word ("数据1", "第2项" are headings, not values)."""
+    for found in DIGIT.finditer(text, start, end):
+        at = found.start()
+        if at == start or not _WORD_CHAR.match(text, at - 1):
+            return at
+    return None
 
 
-def _settle(candidates: dict[str, list[tuple[int, ...]]], rows, columns, prose):
-    """One split per row: the combination satisfying most column identities (rules 2, 3),
-    then agreeing with most of the prose's counts.
+def _columns_printed(text: str, end: int, tpl) -> bool:
+    """Whether the header before the first row names every applicant column; else the cells
+    are laid out in the template's order on trust."""
+    return all(find(text, tuple(column.labels), 0, end) is not None
+               for column in tpl.tables.applications.columns)
 
-    The identities are the table's definition (DOMAIN.md), not rules.yaml's checks: a user
-    may relax or drop an audit rule, but reading a digit run must not change with that."""
-    keys = list(candidates)
-    ambiguous = [k for k in keys if len(candidates[k]) > 1]
-    fixed = {k: candidates[k][0] for k in keys if len(candidates[k]) == 1}
-    confidence = {k: UNIQUE for k in fixed}
-    if not ambiguous:
-        return fixed, confidence
-    outcome_rows = [r.key for r in rows if r.key not in
-                    ("new_received", "carried_over", "total_handled", "carried_forward")]
 
-    def score(assignment: dict[str, tuple[int, ...]]) -> int:
-        satisfied = 0
-        for c in range(len(columns)):
-            get = lambda key: assignment[key][c] if key in assignment else None  # noqa: E731
-            parts = [get(k) for k in outcome_rows]
-            total = get("total_handled")
-            if total is not None and None not in parts:
-                satisfied += sum(parts) == total
-            flows = [get(k) for k in ("new_received", "carried_over", "carried_forward")]
-            if total is not None and None not in flows:
-                satisfied += flows[0] + flows[1] == total + flows[2]
-        return satisfied
+def _separated(run: Run, cells: int) -> bool:
+    """Whether the source separates this row's cells (one per line, or one token per cell)
+    rather than running them together: then a cut inside a printed token is a last resort."""
+    return SOFT in run.digits.gaps or run.digits.tokens() >= cells
 
-    combos = 1
-    for k in ambiguous:
-        combos *= len(candidates[k])
-    if combos <= _MAX_COMBINATIONS:
-        best_score, best = -1, []
-        for picks in product(*(candidates[k] for k in ambiguous)):
-            assignment = {**fixed, **dict(zip(ambiguous, picks))}
-            s = score(assignment)
-            if s > best_score:
-                best_score, best = s, [picks]
-            elif s == best_score:
-                best.append(picks)
+
+def _confidence(reading: Reading, separated: bool, settled: float | None) -> float:
+    """Printed as is, recovered (the only reading), settled or guessed among several; never
+    reliable where a cell was not printed at all (placed, however well it fits)."""
+    if settled is not None:
+        confidence = settled
     else:
-        best = [_coordinate_ascent(candidates, ambiguous, fixed, score)]
-    if len(best) > 1:
-        agreement = [prose({**fixed, **dict(zip(ambiguous, picks))}) for picks in best]
-        best = [picks for picks, a in zip(best, agreement) if a == max(agreement)]
-    if len(best) == 1:
-        chosen = dict(zip(ambiguous, best[0]))
-        return {**fixed, **chosen}, {**confidence, **{k: SETTLED for k in ambiguous}}
-    # Rows on which all best combinations agree are settled; the others are guesses.
-    chosen, result_conf = {}, dict(confidence)
-    for i, k in enumerate(ambiguous):
-        options = {picks[i] for picks in best}
-        pick = max(options, key=_plausibility) if len(options) > 1 else next(iter(options))
-        chosen[k] = pick
-        result_conf[k] = SETTLED if len(options) == 1 else GUESSED
-    return {**fixed, **chosen}, result_conf
+        confidence = PRINTED if separated and reading.cost(separated) == 0 else UNIQUE
+    return min(confidence, PLACED) if reading.blanks or reading.repeats else confidence
 
 
-def _coordinate_ascent(candidates, ambiguous, fixed, score, passes: int = 6) -> tuple:
-    """Too many combinations to try them all: improve one row at a time until nothing moves
-    (a row that breaks its own sum is usually the only free one, so this finds the best)."""
-    picks = {k: max(candidates[k], key=_plausibility) for k in ambiguous}
-    for _ in range(passes):
-        moved = False
-        for k in ambiguous:
-            current = score({**fixed, **picks})
-            for option in candidates[k]:
-                trial = {**fixed, **picks, k: option}
-                if score(trial) > current:
-                    picks[k], current, moved = option, score(trial), True
-        if not moved:
-            break
-    return tuple(picks[k] for k in ambiguous)
+def _emit(reading_out: TableReading, region: TextRegion, run: Run, chosen: Reading,
+          keys: list[str], confidence: float, note: str) -> None:
+    """One MappedCell per cell of the chosen reading, pointing at its digits in the source."""
+    first_page = region.where(*run.piece(0, 1))[0]
+    for index, (key, value, piece) in enumerate(zip(keys, chosen.values, chosen.pieces)):
+        if piece is None:
+            cell = Cell(text="", row=-1, col=-1, page=first_page, confidence=confidence)
+            cell_note = "no cell printed here (the source dropped an empty cell)"
+        else:
+            start, end = run.piece(*piece)
+            page, span, bbox = region.where(start, end)
+            cell = Cell(text=run.printed(*piece), row=-1, col=-1, page=page, span=span,
+                        bbox=bbox, confidence=min(confidence, region.confidence(start, end)))
+            cell_note = ("one value printed for merged equal cells"
+                         if index in chosen.repeated else note)
+        reading_out.cells.append(MappedCell(key=key, table=reading_out.name, cell=cell,
+                                            confidence=cell.confidence, note=cell_note))
 
 
-def _plausibility(values: tuple[int, ...]) -> tuple:
-    """Among equally consistent splits: most applicants are natural persons, and printed
-    numbers in one row tend to have similar lengths."""
-    return (values[0], -pvariance(_lengths(values)))
+def _departures(reading: Reading) -> str:
+    parts = [f"{n} {what}" for n, what in ((reading.joins, "number(s) joined across lines"),
+                                           (reading.inside, "cut(s) inside a printed number"),
+                                           (reading.blanks, "cell(s) not printed"),
+                                           (reading.repeats, "merged cell(s) repeated"))
+             if n]
+    return ", ".join(parts)
+
+
+# ------------------------------------------------------------------ table 3
+
+def read_applications_stream(region: TextRegion, ctx: ReadContext) -> TableReading:
+    reading = TableReading("applications", strategy="token-stream")
+    text = region.text
+    tpl = ctx.tpl
+    apps = tpl.tables.applications
+    overdue = next(r for r in apps.rows if r.key == "other.overdue_correction").labels
+    fmt = "2021" if find(text, tuple(_opening(label) for label in overdue), 0) else "2019"
+    reading.format = fmt
+    rows = [r for r in apps.rows if r.formats is None or fmt in r.formats]
+    reading.rows_expected = len(rows)
+    found = []
+    position = 0
+    every_label = tuple(label for r in apps.rows for label in r.labels) + tuple(
+        label for group in apps.groups.values() for label in group.labels)
+    for row in rows:
+        hit = find(text, tuple(row.labels), position, longer=every_label)
+        if hit is None:
+            # A label wrapped around its own values: find it by its opening words.
+            hit = find(text, tuple(_opening(label) for label in row.labels), position,
+                       longer=every_label)
+        if hit:
+            found.append((row, hit))
+            position = hit[1]
+    columns = tpl.app_column_order
+    n = len(columns)
+    units = tuple(count_units("count", tpl.patterns_dirs))
+    runs: dict[str, Run] = {}
+    for i, (row, (_, label_end)) in enumerate(found):
+        following = found[i + 1] if i + 1 < len(found) else None
+        end = following[1][0] if following else len(text)
+        # The digits may come after the rest of a wrapped label ("（二）部分公开（区分处理的，
+        # 只计这一情 447 7 0 0 0 0 454 形，不计其他情形）" in a PDF without rulings).
+        first_digit = first_value(text, label_end, end)
+        if first_digit is None:
+            continue
+        run = run_at(text, first_digit, end, units=units,
+                     numbering=_sub_number(following[0], rows) if following else None)
+        if run is not None:
+            runs[row.key] = run
+    separated = {key: _separated(run, n) for key, run in runs.items()}
+    keys = {key: [f"applications.{key}.{c}" for c in columns] for key in runs}
+    columns_known = bool(found) and _columns_printed(text, found[0][1][0], tpl)
+    if runs and not columns_known:
+        reading.warn("columns_inferred",
+                     "table 3 applicant columns were not named in a header; read in the "
+                     f"template's order ({', '.join(tpl.app_column_names)})")
+    candidates: dict[str, list[Reading]] = {}
+    for key, run in runs.items():
+        options, exact = best_readings(run.digits, 1, n, separated=separated[key])
+        if not exact:
+            # The publisher's row does not add up: the identities between rows (which do not
+            # involve this row's 总计 alone) choose among its readings.
+            reading.warn("digits_unsplittable",
+                         f"table 3 row {key}: no reading of {run.text!r} as {n} cells adds up; "
+                         f"{len(options)} left to the column identities", keys[key])
+        if options:
+            candidates[key] = options
+    instances = ctx.identities.for_table("applications", fmt)
+    settled = settle(candidates, keys, instances, prose_agreement(ctx, [r.key for r in rows]))
+    for key, chosen in settled.chosen.items():
+        options = candidates[key]
+        confidence = _confidence(chosen, separated[key], settled.confidence.get(key))
+        if not columns_known:
+            confidence = min(confidence, PLACED_BY_ORDER)
+        if len(options) > 1:
+            how = ("settled by the column identities" if confidence == SETTLED
+                   else "still ambiguous; the most plausible kept")
+            reading.warn("ambiguous_digits",
+                         f"table 3 row {key}: {runs[key].text!r} splits {len(options)} ways "
+                         f"({describe([o.values for o in options])}); {how}: "
+                         f"{describe([chosen.values])}", keys[key])
+        departures = _departures(chosen)
+        if departures and (chosen.blanks or chosen.repeats):
+            reading.warn("cells_placed", f"table 3 row {key}: {departures}; cells placed by the "
+                         "row's arithmetic", keys[key])
+        note = ("cell boundaries recovered from a digit run" if confidence < PRINTED else None)
+        _emit(reading, region, runs[key], chosen, keys[key], confidence, note)
+        reading.rows_matched += 1
+    missing = [r.key for r in rows if r.key not in settled.chosen]
+    if missing:
+        reading.warn("rows_missing", f"table 3 rows not found: {', '.join(missing)}",
+                     [f"applications.{k}" for k in missing])
+    return reading
 
 
 # ------------------------------------------------------------------ table 4
 
-def read_review_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
-                     rules: ClaimRules) -> TableReading:
-    reading = TableReading("review_litigation")
-    region = table.region
+def _review_labels(tpl) -> tuple[str, ...]:
+    review = tpl.tables.review_litigation
+    return tuple(label for group in (review.blocks, review.fields) for item in group
+                 for label in item.labels) + tuple(review.block_groups)
+
+
+def _label_gap(text: str, start: int, end: int, labels) -> bool:
+    """Whether text[start:end] holds nothing but table-4 labels, punctuation and spaces (the
+    numbers on either side belong to one table)."""
+    rest = regex.sub(labels, "", nfkc(text[start:end]))
+    return not regex.sub(r"[\s\p{P}\p{S}]", "", rest)
+
+
+def _review_run(text: str, start: int, tpl, units: tuple[str, ...]) -> Run | None:
+    """The numbers after the two-level header: consecutive runs separated only by labels (a
+    grid's block rows) form one; of several such groups, the one with the most digits (a
+    sentence may state a count of its own)."""
+    labels = "|".join(regex.escape(nfkc(x)) for x in sorted(_review_labels(tpl), key=len,
+                                                                 reverse=True))
+    groups: list[list[Run]] = []
+    position = start
+    for found in DIGIT.finditer(text, start):
+        if found.start() < position:
+            continue
+        run = run_at(text, found.start(), len(text), units=units)
+        if run is None:
+            continue
+        previous = groups[-1][-1] if groups else None
+        if previous is not None and _label_gap(text, previous.positions[-1] + 1, found.start(),
+                                               labels):
+            groups[-1].append(run)
+        else:
+            groups.append([run])
+        position = run.positions[-1] + 1
+    if not groups:
+        return None
+    best = max(groups, key=lambda g: sum(len(r.text) for r in g))
+    return _joined(best)
+
+
+def _joined(runs: list[Run]) -> Run:
+    """Several runs as one, a hard gap between each two."""
+    text = "".join(r.text for r in runs)
+    gaps = tuple(g if i else HARD for r in runs for i, g in enumerate(r.digits.gaps))
+    positions = tuple(p for r in runs for p in r.positions)
+    marks, offset = {}, 0
+    for r in runs:
+        marks.update({offset + i: m for i, m in r.marks.items()})
+        offset += len(r.text)
+    return Run(Digits(text, gaps), positions, marks)
+
+
+def read_review_stream(region: TextRegion, ctx: ReadContext) -> TableReading:
+    reading = TableReading("review_litigation", strategy="token-stream")
+    tpl = ctx.tpl
     text = region.text
     blocks, fields = tpl.review_block_order, tpl.review_field_order
     keys = [f"review_litigation.{b}.{f}" for b in blocks for f in fields]
     reading.rows_expected = len(blocks)
-    labels = tuple(label for group in (tpl.tables.review_litigation.blocks,
-                                       tpl.tables.review_litigation.fields) for item in group
-                   for label in item.labels) + tuple(tpl.tables.review_litigation.block_groups)
-    header = _find(text, labels, 0)
+    header = find(text, _review_labels(tpl), 0)
     if header is None:
         return reading
-    # The numbers follow the two-level header: the longest run after it (a sentence before
-    # the table may mention a count of its own).
-    runs = [r for m in _DIGIT.finditer(text, header[1])
-            if (m.start() == header[1] or not _DIGIT.match(text[m.start() - 1]))
-            and (r := run_at(text, m.start(), len(text))) is not None]
-    if not runs:
+    run = _review_run(text, header[1], tpl, tuple(count_units("count", tpl.patterns_dirs)))
+    if run is None:
         return reading
-    run = max(runs, key=lambda r: len(r.digits))
-    size = len(fields)
-    splits = block_splits(run.digits, len(blocks), size, run.breaks)
-    how = "the block sums"
-    if not splits:
-        # A misprinted total: one block may break its sum (the audit will say which).
-        splits = block_splits(run.digits, len(blocks), size, run.breaks, broken=1)
-        how = "the block sums, one block excepted"
+    separated = _separated(run, len(keys))
+    review = tpl.tables.review_litigation
+    header_known = all(find(text, tuple(item.labels), 0, run.positions[0]) is not None
+                       for item in (*review.blocks, *review.fields))
+    if not header_known:
+        reading.warn("placed_by_order", "table 4 header not recognised; cells placed in "
+                     f"the template's order ({'; '.join(tpl.review_block_names)} × "
+                     f"{', '.join(tpl.review_field_names)})")
+    options, exact = best_readings(run.digits, len(blocks), len(fields), separated=separated)
+    if not exact:
         reading.warn("digits_unsplittable",
-                     f"table 4: no split of {run.digits!r} into {len(blocks)} blocks of {size} "
-                     "adds up in every block", keys)
-    if not splits:
+                     f"table 4: no reading of {run.text!r} as {len(blocks)} blocks of "
+                     f"{len(fields)} adds up in every block", keys)
+    if not options:
         return reading
-    score = _claims_score(claims, rules, keys)
-    values = max(splits, key=lambda v: (score(v), -pvariance(_lengths(v))))
-    confidence = (UNIQUE if len(splits) == 1 and how == "the block sums" else
-                  SETTLED if len(splits) == 1 or
-                  sum(score(v) == score(values) for v in splits) == 1 and score(values) > 0
-                  else GUESSED)
-    if len(splits) > 1:
+    settled = settle({"table": options}, {"table": keys}, [],
+                     prose_agreement(ctx, []))
+    chosen = settled.chosen["table"]
+    confidence = _confidence(chosen, separated,
+                             settled.confidence.get("table") or (None if exact else SETTLED))
+    if len(options) > 1:
+        how = "settled by the prose" if confidence == SETTLED else "the most plausible kept"
         reading.warn("ambiguous_digits",
-                     f"table 4: {run.digits!r} splits {len(splits)} ways by {how} "
-                     f"({_describe(splits)}); kept {' '.join(map(str, values))}", keys)
+                     f"table 4: {run.text!r} splits {len(options)} ways "
+                     f"({describe([o.values for o in options])}); {how}: "
+                     f"{describe([chosen.values])}", keys)
+    if chosen.blanks or chosen.repeats:
+        reading.warn("cells_placed", f"table 4: {_departures(chosen)}; cells placed by the "
+                     "block sums", keys)
+    if not header_known:
+        confidence = min(confidence, PLACED_BY_ORDER)
+    _emit(reading, region, run, chosen, keys, confidence,
+          "cell boundaries recovered from a digit run" if confidence < PRINTED else None)
     reading.rows_matched = len(blocks)
-    for key, cell in zip(keys, _cells(region, run, values, confidence)):
-        reading.cells.append(MappedCell(key=key, table="review_litigation", cell=cell,
-                                        confidence=confidence,
-                                        note="cell boundaries recovered from a digit run"))
     return reading
-
-
-def _claims_score(claims: list[Claim], rules: ClaimRules, keys: list[str]):
-    """A candidate's agreement with the prose: how many stated counts it reproduces."""
-    relevant = [c for c in claims if c.role == "count"]
-
-    def score(values: tuple) -> int:
-        assignment = dict(zip(keys, values))
-        return sum(claim_agrees(c, assignment, rules) is True for c in relevant)
-
-    return score
-
-
-# ------------------------------------------------------------------ table 2
-
-_PIECE = {
-    "count": regex.compile(r"\d+"),
-    "signed": regex.compile(r"[+\-−－]?\d+"),
-    "amount": regex.compile(r"\d+(?:\.\d+)?"),
-}
-
-
-def row_splits(raw: str, kinds: list[str]) -> list[tuple[str, ...]]:
-    """Every reading of a run-together table-2 row as len(kinds) printed cells: a sign starts
-    a signed cell, a decimal point stays inside an amount, a no-value mark is a cell."""
-    out: list[tuple[str, ...]] = []
-
-    def walk(at: int, left: list[str], acc: tuple[str, ...]) -> None:
-        if len(out) >= _MAX_SPLITS:
-            return
-        while at < len(raw) and raw[at].isspace():
-            at += 1
-        if not left:
-            if at == len(raw):
-                out.append(acc)
-            return
-        if at < len(raw) and raw[at] in _MARKS:
-            walk(at + 1, left[1:], (*acc, raw[at]))
-            return
-        found = _PIECE[left[0]].match(raw, at)
-        if not found:
-            return
-        piece = found.group()
-        digits_start = at + (1 if piece[0] in "+-−－" else 0)
-        for end in range(digits_start + 1, found.end() + 1):
-            text = raw[at:end]
-            number = text.lstrip("+-−－")
-            if number.endswith(".") or (len(number.split(".")[0]) > 1 and number[0] == "0"):
-                continue
-            walk(end, left[1:], (*acc, text))
-
-    walk(0, kinds, ())
-    return out
-
-
-def read_active_runs(table: LocatedTable, tpl: Templates, claims: list[Claim],
-                     rules: ClaimRules) -> TableReading:
-    reading = TableReading("active")
-    region = table.region
-    text = region.text
-    active = tpl.tables.active
-    fmt = max(active.formats, key=lambda f: sum(
-        1 for layout in active.formats[f] for field in layout.fields
-        if _find(text, tuple(active.fields[field].labels), 0)))
-    reading.format = fmt
-    anchors = tuple(label for group in (active.items, active.blocks) for spec in group.values()
-                    for label in spec.labels)
-    header_words = tuple(label for spec in active.fields.values() for label in spec.labels) + \
-        tuple(active.stub_labels)
-    position = 0
-    for layout in active.formats[fmt]:
-        for item in layout.items:
-            reading.rows_expected += 1
-            hit = _find(text, tuple(active.items[item].labels), position)
-            if hit is None:
-                continue
-            position = hit[1]
-            following = _find(text, anchors + header_words, hit[1])
-            end = following[0] if following else len(text)
-            raw = _row_text(tpl.patterns_dirs).match(text, hit[1], end)
-            if raw is None or not raw.group(1).strip():
-                continue
-            kinds = [active.fields[f].kind for f in layout.fields]
-            keys = [f"active.{item}.{f}" for f in layout.fields]
-            splits = row_splits(raw.group(1).rstrip(), kinds)
-            if not splits:
-                reading.warn("digits_unsplittable",
-                             f"table 2 row {item}: {raw.group(1)!r} cannot be read as "
-                             f"{len(kinds)} cells", keys)
-                continue
-            score = _claims_score(claims, rules, keys)
-            values = max(splits, key=lambda v: _active_plausibility(
-                v, layout.fields, score, active.plausibility))
-            confidence = 1.0 if len(splits) == 1 else GUESSED
-            if len(splits) > 1:
-                reading.warn("ambiguous_digits",
-                             f"table 2 row {item}: {raw.group(1)!r} splits {len(splits)} ways "
-                             f"({' | '.join(' '.join(v) for v in splits[:_SHOWN])}); kept "
-                             f"{' '.join(values)} (the prose's figures, then 现行有效 ≥ 本年制发, "
-                             "a change no larger than the items it changes)", keys)
-            reading.rows_matched += 1
-            units = _header_units(text, active, layout.fields, hit[0], tpl.patterns_dirs)
-            if raw.group(2):  # a unit printed after the last number is that cell's unit
-                units[layout.fields[-1]] = raw.group(2)
-            offset = raw.start(1)
-            for field, key, piece in zip(layout.fields, keys, values):
-                at = text.index(piece, offset)
-                offset = at + len(piece)
-                page, span, bbox = region.where(at, offset)
-                spec = active.fields[field]
-                reading.cells.append(MappedCell(
-                    key=key, table="active", kind=spec.kind, unit=spec.unit,
-                    printed_unit=units.get(field),
-                    cell=Cell(text=piece, row=-1, col=-1, page=page, span=span, bbox=bbox,
-                              confidence=confidence),
-                    confidence=confidence,
-                    note="cell boundaries recovered from a digit run" if len(splits) > 1 else None))
-    return reading
-
-
-def _header_units(text: str, active, fields: list[str], before: int,
-                  patterns_dirs: tuple[str, ...]) -> dict[str, str]:
-    """Units printed after column headings ("采购总金额（万元）") in the block above a row."""
-    units = {}
-    for field in fields:
-        if active.fields[field].kind != "amount":
-            continue
-        heading = None
-        for found in _compiled(tuple(active.fields[field].labels)).finditer(text, 0, before):
-            heading = found
-        if heading is not None:
-            unit = unit_in_header(text[heading.start(): heading.end() + 12], patterns_dirs)
-            if unit:
-                units[field] = unit
-    return units
-
-
-@lru_cache(maxsize=8)
-def _row_text(patterns_dirs: tuple[str, ...]):
-    """A run-together table-2 row: digits, marks, signs, points, and a trailing unit."""
-    unit = "|".join(map(regex.escape, units("all", patterns_dirs)))
-    return regex.compile(rf"\s*([\d{_MARKS}+\-−－.\s]*)({unit})?")
-
-
-def _active_plausibility(values: tuple[str, ...], fields: list[str], score, limits) -> tuple:
-    """Agreement with the prose first, then what the columns are: 现行有效 is a stock at least
-    as large as the year's 制发; a 本年增/减 is no larger than the items it changes and, when
-    printed without a sign, most often 0; procurement projects are few, each of a size."""
-    numbers = tuple(0 if v in _MARKS else int(float(v.replace("−", "-").replace("－", "-")))
-                    for v in values)
-    by_field = dict(zip(fields, numbers))
-    sensible = 0
-    if "projects" in by_field and ("amount_yuan" in by_field or "amount_10k_yuan" in by_field):
-        yuan = by_field.get("amount_yuan", by_field.get("amount_10k_yuan", 0) * 10000)
-        ceiling = limits.get("max_yuan_per_procurement_project", float("inf"))
-        sensible += yuan <= ceiling * max(by_field["projects"], 1)
-        return (score(numbers), sensible, -len(values[fields.index("projects")]))
-    if "in_force" in by_field and "made" in by_field:
-        sensible += by_field["in_force"] >= by_field["made"]
-    if "change" in by_field and "prior_items" in by_field:
-        change = values[fields.index("change")]
-        sensible += abs(by_field["change"]) <= by_field["prior_items"]
-        sensible += change[0] in "+-−－" or by_field["change"] == 0
-    if "decisions" in by_field and "prior_items" in by_field:
-        sensible += by_field["decisions"] >= by_field["prior_items"]  # items are acted on often
-    return (score(numbers), sensible, -pvariance([len(v) for v in values]))
