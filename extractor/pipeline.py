@@ -138,10 +138,12 @@ def _value(mapped: MappedCell, patterns_dirs) -> Value:
 
 
 def _format(readings: dict[str, TableReading]) -> str:
+    """The tables' format when they agree (a variant of table 2 names the report's format:
+    "2019-variant"), hybrid when they do not, legacy when neither table was found."""
     active = readings["active"].format
     apps = readings["applications"].format
     if active and apps:
-        return active if active == apps else "hybrid"
+        return active if active.split("-")[0] == apps else "hybrid"
     return active or apps or "legacy"
 
 

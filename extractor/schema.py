@@ -15,7 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 TableName = Literal["active", "applications", "review_litigation"]
-FormatName = Literal["2019", "2021", "hybrid", "legacy"]
+# "2019-variant": a 2019-format report whose table 2 is the city-level variant (docs/DOMAIN.md).
+FormatName = Literal["2019", "2019-variant", "2021", "hybrid", "legacy"]
 NullReason = Literal["blank", "dash", "slash", "none", "not_applicable", "unreadable"]
 
 

@@ -35,6 +35,7 @@ _LETTER = regex.compile(r"\p{L}")
 _ORDINALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _MARGIN = 0.08  # share of the page height at top and bottom where running headers live
 _MIN_BODY = 20  # a heading followed by fewer characters (and no table) is a contents entry
+_PAGE_TEXT = 300  # characters: running headers of a text dump are at least this far apart
 
 
 @dataclass(slots=True)
@@ -124,6 +125,16 @@ class _HeadingMatcher:
             return None
         return best[1], best[2], best[3], self.ordinal(prefix) if prefix else None, best[4]
 
+    def starts_title(self, text: str) -> bool:
+        """Whether `text` (numbering stripped) is the opening of a section title, or numbering
+        alone ("三、" on a line of its own)."""
+        norm = nfkc(text).strip()
+        numbering = self.numbering.match(norm)
+        key = label_key(norm[numbering.end():] if numbering else norm)
+        if not key:
+            return bool(numbering)
+        return any(title.startswith(key) and title != key for _, _, title in self.titles)
+
     def key_of(self, title_text: str) -> tuple[int, str] | None:
         key = label_key(title_text)
         for number, section_key, title in self.titles:
@@ -146,12 +157,18 @@ def segment(document: Document, patterns_dirs: tuple[str, ...] = ()) -> Segmenta
         if index in furniture or not isinstance(block, TextLine):
             continue
         found = matcher.whole_line(block.text)
+        lines = 1
+        if not found:
+            # A crawler's text keeps each HTML span on a line: "三、收到和处理政府信息公" /
+            # "开申请情况" is one heading printed over two lines.
+            found, lines = _heading_over_lines(matcher, flow, index, furniture)
         if found:
             number, key, _, ordinal, exact = found
             score = 1.0 + (0.5 if exact else 0.0)
             if ordinal is not None:
                 score += 1.0 if ordinal == number else 0.3
-            candidates.append(_Candidate(number, key, (index, 0), (index + 1, 0), block.text, score))
+            text = "".join(flow[i][1].text for i in range(index, index + lines))
+            candidates.append(_Candidate(number, key, (index, 0), (index + lines, 0), text, score))
             continue
         if len(block.text) > 40:
             text = nfkc(block.text)
@@ -178,6 +195,32 @@ def segment(document: Document, patterns_dirs: tuple[str, ...] = ()) -> Segmenta
             body_start=c.body, end=end, page_start=flow[c.position[0]][0],
             page_end=flow[max(c.position[0], min(last_block, len(flow) - 1))][0]))
     return Segmentation(flow=flow, sections=sections, furniture=furniture)
+
+
+_HEADING_PIECES = 3  # lines a heading may be broken into
+
+
+def _heading_over_lines(matcher: _HeadingMatcher, flow, index: int, furniture: set[int]):
+    """A heading whose text starts at flow[index] and ends on one of the next lines of text
+    (no bbox: a text dump), each line a piece of a title: (match, number of lines) or (None, 1)."""
+    first = flow[index][1]
+    if first.bbox is not None or not matcher.starts_title(first.text):
+        return None, 1
+    text = first.text
+    for lines in range(2, _HEADING_PIECES + 1):
+        following = index + lines - 1
+        if following >= len(flow) or following in furniture:
+            break
+        block = flow[following][1]
+        if not isinstance(block, TextLine):
+            break
+        text += block.text
+        found = matcher.whole_line(text)
+        if found and found[4]:
+            return found, lines
+        if not matcher.starts_title(text):
+            break
+    return None, 1
 
 
 def _discount_contents_entries(candidates: list[_Candidate], flow) -> None:
@@ -231,7 +274,8 @@ def _furniture(document: Document, flow, matcher: _HeadingMatcher) -> set[int]:
     furniture: set[int] = set()
     margin_texts: Counter[str] = Counter()
     margin_lines: list[tuple[int, str]] = []
-    repeated: Counter[str] = Counter()
+    margin_numbers: dict[tuple[int, int], list[int]] = {}  # (page, baseline) → indices
+    repeated: dict[str, list[int]] = {}
     heights = {p.number: p.height for p in document.pages}
     for index, (page, block) in enumerate(flow):
         if not isinstance(block, TextLine):
@@ -244,7 +288,7 @@ def _furniture(document: Document, flow, matcher: _HeadingMatcher) -> set[int]:
         if block.bbox and height:
             if block.bbox[3] < height * _MARGIN or block.bbox[1] > height * (1 - _MARGIN):
                 if _BARE_NUMBER.match(text):
-                    furniture.add(index)
+                    margin_numbers.setdefault((page, round(block.bbox[3] / 3)), []).append(index)
                     continue
                 key = regex.sub(r"\d+", "#", text)
                 margin_texts[key] += 1
@@ -252,15 +296,33 @@ def _furniture(document: Document, flow, matcher: _HeadingMatcher) -> set[int]:
         elif len(text) >= 4 and _HAN_RUN.search(text) and matcher.whole_line(block.text) is None:
             # A running header is words; a line of numbers that repeats ("0 0 0 0 0" rows of an
             # empty table printed as text) is data.
-            repeated[text] += 1
+            repeated.setdefault(text, []).append(index)
     for index, key in margin_lines:
         if margin_texts[key] >= 2:
             furniture.add(index)
-    if repeated:
-        for index, (_, block) in enumerate(flow):
-            if isinstance(block, TextLine) and not block.bbox and repeated[compact(block.text)] >= 3:
-                furniture.add(index)
+    for indices in margin_numbers.values():
+        # A page number stands alone on its line; numbers side by side at the foot of a page
+        # are the cells of a table row printed below the last ruling.
+        if len(indices) == 1:
+            furniture.add(indices[0])
+    offsets = _text_offsets(flow)
+    for indices in repeated.values():
+        # A running header of a text dump comes back page after page; labels that repeat
+        # within a few lines are a table's header cells (结果维持 under each block).
+        if len(indices) >= 3 and min(offsets[b] - offsets[a] for a, b in
+                                     zip(indices, indices[1:])) >= _PAGE_TEXT:
+            furniture.update(indices)
     return furniture
+
+
+def _text_offsets(flow) -> list[int]:
+    """The text length before each block of the flow (grids count as their cells' text)."""
+    offsets, total = [], 0
+    for _, block in flow:
+        offsets.append(total)
+        total += len(block.text) if isinstance(block, TextLine) else sum(
+            len(c.text) for c in block.cells)
+    return offsets
 
 
 @dataclass(slots=True)
@@ -276,13 +338,20 @@ class TextRegion:
         self.offsets = [piece[0] for piece in self.pieces]
 
     def where(self, start: int, end: int) -> tuple[int, tuple[int, int] | None, tuple | None]:
-        """(page, span in the source, bbox of the line) of text[start:end]."""
+        """(page, span in the source, bbox) of text[start:end]; a piece over several lines
+        ("1" / "62") spans from its first character to its last in the source, its bbox
+        covers the lines of its page."""
         offset, line, line_offset = self._piece_at(start)
+        last_offset, last, last_line_offset = self._piece_at(max(end - 1, start))
         span = None
-        if line.span:
-            base = line.span[0] + line_offset + (start - offset)
-            span = (base, base + (end - start))
-        return line.page, span, line.bbox
+        if line.span and last.span:
+            span = (line.span[0] + line_offset + (start - offset),
+                    last.span[0] + last_line_offset + (max(end - 1, start) - last_offset) + 1)
+        bbox = line.bbox
+        if bbox and last.bbox and last is not line and last.page == line.page:
+            bbox = (min(bbox[0], last.bbox[0]), min(bbox[1], last.bbox[1]),
+                    max(bbox[2], last.bbox[2]), max(bbox[3], last.bbox[3]))
+        return line.page, span, bbox
 
     def confidence(self, start: int, end: int) -> float:
         """The lowest confidence of the lines text[start:end] was read from (OCR scores)."""

@@ -305,3 +305,32 @@ def test_html_evidence_reads_upright_on_turned_pages(tmp_path):
             assert (got.width, got.height) == (want.width, want.height)
             differing = sum(abs(a - b) > 64 for a, b in zip(want.samples, got.samples))
             assert differing < 0.02 * len(want.samples)
+
+
+def test_a_total_printed_blank_is_a_gap_not_printed_zero(tmp_path):
+    """A city office's page leaves 总计 blank on the result rows: each finding says the cell is
+    blank and what it should hold, as a completeness warning, never "总计 prints 0"."""
+    sys.path.insert(0, str(CORPUS.parent))
+    import excerpts
+
+    report = extract(excerpts.blank_totals(tmp_path / "blank_totals.html"))
+    assert report.get("applications.granted.total").null_reason == "blank"
+    findings = audit(report).findings
+    assert findings and all(f.severity == "warning" and f.category == "completeness"
+                            for f in findings)
+    granted = next(f for f in findings if f.rule == "row_sum"
+                   and any(c.key == "applications.granted.total" for c in f.cells))
+    assert granted.actual == "blank" and granted.expected == 26
+    assert "留空" in granted.message_zh and "26" in granted.message_zh
+    assert "prints 0" not in granted.message_en
+
+
+def test_a_finding_on_a_cell_read_unsure_blames_extraction():
+    """The Shanghai seed's 29130 misprint is the publisher's; were the cell read unsure, the
+    finding would warn that the misreading may be ours."""
+    report = extract(CORPUS / "seed_shanghai_2020.txt")
+    cell = report.get("applications.new_received.total")
+    cell.confidence = 0.6
+    row_sum = next(f for f in audit(report).findings if f.rule == "row_sum")
+    assert (row_sum.severity, row_sum.likely_cause) == ("warning", "extraction")
+    assert row_sum.category == "arithmetic"

@@ -9,7 +9,9 @@ from extractor.schema import Report
 
 from .conftest import CORPUS, differences, truth
 
-DOCUMENTS = ["seed_shanghai_2020.txt", "huaian_city_2024.pdf", "shuyang_county_fgj_2023.html"]
+DOCUMENTS = ["seed_shanghai_2020.txt", "huaian_city_2024.pdf", "shuyang_county_fgj_2023.html",
+             "sanming_city_2019.txt", "sanming_city_2021.txt", "sanming_city_2023.txt",
+             "pingtan_gonganju_2021.txt"]
 
 
 @pytest.mark.parametrize("name", DOCUMENTS)

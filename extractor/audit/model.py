@@ -44,6 +44,10 @@ class Finding(_Model):
     message_zh: str
     message_en: str
     likely_cause: Literal["publisher", "extraction"]
+    category: Literal["arithmetic", "completeness", "prose"] = Field(
+        default="arithmetic",
+        description="arithmetic: printed numbers disagree; completeness: a cell the arithmetic "
+                    "needs is printed blank; prose: the narrative disagrees with the tables")
     claim: str | None = Field(default=None, description="the prose the finding is about")
     claim_page: int | None = None
     claim_span: list[int] | None = None

@@ -57,7 +57,8 @@ def check_claims(ctx: Context, rule: Rule, yoy_rule: Rule | None, tally: RuleTal
             rule=which.id, rule_number=which.rule, severity=which.severity, cells=cells,
             expected=expected, actual=actual, tolerance=how,
             message_zh=_fill(which.message.zh, values), message_en=_fill(which.message.en, values),
-            likely_cause=likely_cause(cells), claim=claim.sentence, claim_page=text.page,
+            likely_cause=likely_cause(cells), category="prose", claim=claim.sentence,
+            claim_page=text.page,
             claim_span=text.span, claim_bbox=text.bbox))
 
     for i, claim in enumerate(claims):

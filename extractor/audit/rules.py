@@ -60,6 +60,11 @@ class Rule(_Model):
     for_each: dict[str, Union[str, list[str]]] = Field(default_factory=dict)
     check: Union[SumCheck, EachCheck, None] = None
     message: Text
+    # The message when every printed value of the `equals` side is blank: not a wrong number
+    # but a missing one (a warning about completeness, whatever the rule's severity).
+    blank_message: Text = Text(
+        zh="{cells}留空，按勾稽关系应为 {should}",
+        en="{cells} printed blank; the arithmetic needs {should} there")
 
     @model_validator(mode="after")
     def _arithmetic_needs_check(self) -> "Rule":
@@ -161,11 +166,29 @@ def _sum_check(rule: Rule, ctx: Context, bindings: dict[str, str], tally: RuleTa
                     if rule.names == "equals" else left.cells + right.cells)
     values = {**bindings, "expected": plain(left.total), "actual": plain(right.total),
               "difference": plain(difference)}
+    # A printed side with a cell left empty (not "—" or "/") that would make the identity
+    # hold: a gap in the table rather than a wrong number.
+    empty = [c for c in right.cells if c.value is None and not c.raw.strip()]
+    blank = bool(empty) and -difference > 0
+    message = rule.message
+    if blank:
+        values |= {"cells": "、".join(c.key for c in empty), "should": plain(-difference)}
+        message = rule.blank_message
+    cause = likely_cause(cells)
     return Finding(
-        rule=rule.id, rule_number=rule.rule, severity=rule.severity, cells=cells,
-        expected=plain(left.total), actual=plain(right.total), difference=plain(difference),
-        tolerance=tolerance, message_zh=_message(rule.message.zh, values),
-        message_en=_message(rule.message.en, values), likely_cause=likely_cause(cells))
+        rule=rule.id, rule_number=rule.rule, severity=_severity(rule.severity, blank, cause),
+        cells=cells, expected=plain(left.total), actual="blank" if blank else plain(right.total),
+        difference=None if blank else plain(difference), tolerance=tolerance,
+        message_zh=_message(message.zh, values), message_en=_message(message.en, values),
+        likely_cause=cause, category="completeness" if blank else "arithmetic")
+
+
+def _severity(declared: Severity, blank: bool, cause: str) -> Severity:
+    """A blank where a number belongs is a gap, not an error; a finding that rests on a cell
+    extraction was unsure of may be our misreading, so it warns rather than accuses."""
+    if declared == "error" and (blank or cause == "extraction"):
+        return "warning"
+    return declared
 
 
 def _each_check(rule: Rule, ctx: Context, tally: RuleTally) -> list[Finding]:
@@ -184,11 +207,12 @@ def _each_check(rule: Rule, ctx: Context, tally: RuleTally) -> list[Finding]:
         cell = CellRef(key=value.key, value=value.value, raw=value.raw, page=value.page,
                        bbox=value.bbox, span=value.span, confidence=value.confidence)
         values = {"key": value.key, "actual": value.raw, "expected": f"≥ {check.at_least}"}
+        cause = likely_cause([cell])
         findings.append(Finding(
-            rule=rule.id, rule_number=rule.rule, severity=rule.severity, cells=[cell],
-            expected=f">= {check.at_least}", actual=plain(Decimal(value.value)),
+            rule=rule.id, rule_number=rule.rule, severity=_severity(rule.severity, False, cause),
+            cells=[cell], expected=f">= {check.at_least}", actual=plain(Decimal(value.value)),
             message_zh=_message(rule.message.zh, values), message_en=_message(rule.message.en, values),
-            likely_cause=likely_cause([cell])))
+            likely_cause=cause))
     return findings
 
 

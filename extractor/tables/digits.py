@@ -175,10 +175,10 @@ def reading_of(digits: Digits, values: tuple[int, ...]) -> Reading:
 # ------------------------------------------------------------------ readings with blanks
 
 def arrangements(digits: Digits, blocks: int, size: int, *, separated: bool,
-                 max_cost: int) -> list[Reading]:
+                 max_cost: int, sums: bool = True) -> list[Reading]:
     """Readings with at least one blank or repeated cell (a dump that dropped empty cells or
     printed one value for merged equal ones), each block's last cell the sum of the others
-    (a blank counts 0), costing at most `max_cost`.
+    (a blank counts 0; unless `sums` is False: a misprinted row), costing at most `max_cost`.
 
     Pieces end at printed gaps; where cells run together they may also end inside a token,
     but only in short runs (the few digits of a row that dropped most of its cells)."""
@@ -228,7 +228,7 @@ def arrangements(digits: Digits, blocks: int, size: int, *, separated: bool,
             pieces.append(piece)
             if repeat:
                 repeated.append(cell)
-            if cell % size != size - 1 or block_ok(cell):
+            if not sums or cell % size != size - 1 or block_ok(cell):
                 end = piece[1] if piece and not repeat else pos
                 walk(end, cell + 1, cost + extra, joins + join, inside + cut, blanks + blank)
             if repeat:
@@ -257,9 +257,12 @@ def best_readings(digits: Digits, blocks: int, size: int, *,
         found += arrangements(digits, blocks, size, separated=separated, max_cost=ceiling)
     if found:
         return cheapest(found, separated), True
-    misprinted = (plain_splits(digits, n) if blocks == 1
-                  else block_splits(digits, blocks, size, broken=1))
-    return cheapest([reading_of(digits, s) for s in misprinted], separated), False
+    misprinted = [reading_of(digits, s) for s in (
+        plain_splits(digits, n) if blocks == 1 else block_splits(digits, blocks, size, broken=1))]
+    if short:  # a misprinted row that also dropped or merged cells
+        misprinted += arrangements(digits, blocks, size, separated=separated, max_cost=n,
+                                   sums=False)
+    return cheapest(misprinted, separated), False
 
 
 def cheapest(readings: list[Reading], separated: bool) -> list[Reading]:

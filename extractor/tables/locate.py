@@ -150,7 +150,7 @@ def _numeric(grid: Grid, is_value) -> bool:
 
 
 def _row_stream(seg: Segmentation, name: str, indices: list[int],
-                joined_into: dict[int, Grid], is_value) -> list[RowRecord]:
+                joined_into: dict[int, tuple[Grid, int, int]], is_value) -> list[RowRecord]:
     """The table's rows in reading order: its grids' rows, and the short text lines of its
     section (captions such as "### 行政复议", rows a converter printed as text such as
     "行政许可 0", detached values such as "22" / "（其中修订16件）")."""
@@ -163,7 +163,7 @@ def _row_stream(seg: Segmentation, name: str, indices: list[int],
         # No heading: a few short lines before the first grid may still be its caption.
         first, last = max(0, indices[0] - 3), indices[-1]
     rows: list[RowRecord] = []
-    emitted: set[int] = set()
+    joined_rows: dict[int, list[RowRecord]] = {}
     for index in range(first, last + 1):
         block = seg.flow[index][1]
         if index in seg.furniture:
@@ -174,10 +174,13 @@ def _row_stream(seg: Segmentation, name: str, indices: list[int],
             if len(compact(block.text)) <= 60:
                 rows.append(line_row(block, is_value))
         elif id(block) in joined_into:
-            grid = joined_into[id(block)]
-            if id(grid) not in emitted:
-                emitted.add(id(grid))
-                rows.extend(grid_rows(grid, is_value))
+            # A grid continued on the next page is one grid, but its pages' rows stay in reading
+            # order with what lies between them: a row printed below the last ruling at the foot
+            # of a page comes before the next page's rows.
+            grid, start, end = joined_into[id(block)]
+            if id(grid) not in joined_rows:
+                joined_rows[id(grid)] = grid_rows(grid, is_value)
+            rows.extend(joined_rows[id(grid)][start:end])
     return rows
 
 
@@ -229,20 +232,28 @@ def grid_rows(grid: Grid, is_value) -> list[RowRecord]:
     return records
 
 
-def _stitch(grids: list[Grid], known_label, is_value) -> tuple[list[Grid], dict[int, Grid]]:
+def _stitch(grids: list[Grid], known_label,
+            is_value) -> tuple[list[Grid], dict[int, tuple[Grid, int, int]]]:
     """Join ruled grids that continue on the next page; re-join labels the break cut.
 
-    Returns the joined grids and, for each original grid (by id), the grid it ended up in."""
+    Returns the joined grids and, for each original grid (by id), the grid it ended up in and
+    the rows of that grid it became."""
     out: list[Grid] = []
-    members: list[list[Grid]] = []
+    members: list[list[tuple[Grid, int]]] = []  # (original grid, its first row in the joined)
     for grid in grids:
         if out and _continues(out[-1], grid):
+            offset = out[-1].n_rows
             out[-1] = _join(out[-1], grid, known_label, is_value)
-            members[-1].append(grid)
+            members[-1].append((grid, offset))
         else:
             out.append(grid)
-            members.append([grid])
-    return out, {id(g): joined for joined, group in zip(out, members) for g in group}
+            members.append([(grid, 0)])
+    placed: dict[int, tuple[Grid, int, int]] = {}
+    for joined, group in zip(out, members):
+        for i, (grid, start) in enumerate(group):
+            end = group[i + 1][1] if i + 1 < len(group) else joined.n_rows
+            placed[id(grid)] = (joined, start, end)
+    return out, placed
 
 
 def _continues(first: Grid, second: Grid) -> bool:

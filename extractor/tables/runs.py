@@ -18,12 +18,12 @@ from ..document import Cell
 from ..numbers import units as count_units
 from ..segment import TextRegion
 from ..textnorm import nfkc
-from .digits import HARD, SOFT, Digits, Reading, best_readings
+from .digits import HARD, SOFT, Digits, Reading, best_readings, plain_splits, reading_of
 from .hints import describe, prose_agreement
 from .locate import LocatedTable
 from .model import MappedCell, ReadContext, TableReading
 from .read import PLACED_BY_ORDER
-from .settle import SETTLED, UNIQUE, settle
+from .settle import GUESSED, SETTLED, UNIQUE, doubted, settle
 from .stream import DIGIT, Run, find, run_at, serialized
 
 PRINTED = 1.0  # the row's cells are the printed tokens, one each, and add up
@@ -175,9 +175,21 @@ def read_applications_stream(region: TextRegion, ctx: ReadContext) -> TableReadi
             candidates[key] = options
     instances = ctx.identities.for_table("applications", fmt)
     settled = settle(candidates, keys, instances, prose_agreement(ctx, [r.key for r in rows]))
+    recovered = {key: [reading_of(runs[key].digits, split)
+                       for split in plain_splits(runs[key].digits, n)]
+                 for key, chosen in settled.chosen.items()
+                 if _confidence(chosen, separated[key], None) < PRINTED}
+    doubts = doubted(settled.chosen, recovered, keys, instances)
     for key, chosen in settled.chosen.items():
         options = candidates[key]
         confidence = _confidence(chosen, separated[key], settled.confidence.get(key))
+        if key in doubts:
+            confidence = min(confidence, GUESSED)
+            reading.warn("ambiguous_digits",
+                         f"table 3 row {key}: {runs[key].text!r} adds up as "
+                         f"{describe([chosen.values])}, but the identities across rows fail "
+                         "and another reading of the row explains them as well: a misprint "
+                         "may be here", keys[key])
         if not columns_known:
             confidence = min(confidence, PLACED_BY_ORDER)
         if len(options) > 1:
@@ -195,7 +207,7 @@ def read_applications_stream(region: TextRegion, ctx: ReadContext) -> TableReadi
         _emit(reading, region, runs[key], chosen, keys[key], confidence, note)
         reading.rows_matched += 1
     missing = [r.key for r in rows if r.key not in settled.chosen]
-    if missing:
+    if missing and settled.chosen:
         reading.warn("rows_missing", f"table 3 rows not found: {', '.join(missing)}",
                      [f"applications.{k}" for k in missing])
     return reading

@@ -102,6 +102,15 @@ def read_active_stream(region: TextRegion, ctx: ReadContext) -> TableReading:
             values = max(splits, key=lambda v: _active_plausibility(
                 v, layout.fields, score, active.plausibility))
             confidence = 1.0 if len(splits) == 1 else GUESSED
+            tokens = raw.group(1).split()
+            if "\n" in raw.group(1) and len(tokens) < len(kinds):
+                # One cell per line, fewer lines than cells: a cell was dropped or merged, not
+                # run together with its neighbour; which one, nothing here says.
+                confidence = GUESSED
+                reading.warn("cells_placed",
+                             f"table 2 row {item}: {len(tokens)} cells printed for "
+                             f"{len(kinds)} columns ({' '.join(tokens)}); read as "
+                             f"{' '.join(values)}, a guess", keys)
             if len(splits) > 1:
                 reading.warn("ambiguous_digits",
                              f"table 2 row {item}: {raw.group(1)!r} splits {len(splits)} ways "

@@ -81,32 +81,76 @@ def settle(candidates: dict[str, list[Reading]], keys: dict[str, list[str]],
     return Settled(chosen, confidence)
 
 
-def _identity_score(keys: dict[str, list[str]], instances: list[Instance], ambiguous: set[str]):
-    """A function counting the identity instances an assignment satisfies, compiled to
-    (sign, unit, cell) terms; instances no ambiguous unit takes part in are left out (they
-    add the same to every combination)."""
+def doubted(chosen: Assignment, alternatives: dict[str, list[Reading]],
+            keys: dict[str, list[str]], instances: list[Instance]) -> set[str]:
+    """Units whose reading a misprint could explain as well. Where identities still fail after
+    settling, the publisher misprinted something; a row read back from run-together digits
+    that satisfies its own sum may be that misprint split the wrong way ("6100000016" reads
+    6 10 0 0 0 0 16, which adds up, but 61 0 0 0 0 0 16 may be what was printed). Each reading
+    is judged by how few misprinted cells would explain the identities it breaks (one wrong
+    cell breaks its row and its column); a unit is in doubt when another of its readings
+    (`alternatives`, any split) needs no more misprints than the chosen one."""
+    compiled = _compiled(keys, instances, set(chosen), every=True)
+    needed = _misprints(chosen, compiled)
+    if needed == 0:
+        return set()
+    return {unit for unit, options in alternatives.items() if unit in chosen and any(
+        o.values != chosen[unit].values and _misprints({**chosen, unit: o}, compiled) <= needed
+        for o in options)}
+
+
+def _misprints(assignment: Assignment, compiled: list[list[tuple[int, str, int]]]) -> int:
+    """How many cells at least would have to be misprinted for the identities that fail under
+    `assignment` to fail (a greedy cover of the failing instances by their cells)."""
+    failing = [{(unit, cell) for _, unit, cell in terms}
+               for terms, difference in _differences(assignment, compiled) if difference]
+    count = 0
+    while failing:
+        cell = max({c for f in failing for c in f}, key=lambda c: sum(c in f for f in failing))
+        failing = [f for f in failing if cell not in f]
+        count += 1
+    return count
+
+
+def _compiled(keys: dict[str, list[str]], instances: list[Instance], units: set[str],
+              every: bool = False) -> list[list[tuple[int, str, int]]]:
+    """Instances as (sign, unit, cell) terms: those some unit in `units` takes part in and,
+    unless `every`, that span more than one unit (a unit's own sum is the same for all of its
+    readings that satisfy it)."""
     where = {k: (u, i) for u, unit_keys in keys.items() for i, k in enumerate(unit_keys)}
-    compiled = []
+    out = []
     for instance in instances:
         terms = [(side * t.sign, *where[t.key]) for side, part in ((-1, instance.left),
                                                                   (1, instance.right))
                  for t in part if not t.previous and t.key in where]
-        if len(terms) != len(instance.terms) or not {u for _, u, _ in terms} & ambiguous:
+        involved = {u for _, u, _ in terms}
+        if len(terms) != len(instance.terms) or not involved & units:
             continue
-        compiled.append(terms)
+        if every or len(involved) > 1:
+            out.append(terms)
+    return out
+
+
+def _differences(assignment: Assignment, compiled):
+    """(terms, right − left) of each compiled instance every unit of which has a reading."""
+    for terms in compiled:
+        total = 0
+        for sign, unit, cell in terms:
+            reading = assignment.get(unit)
+            if reading is None:
+                break
+            total += sign * (reading.values[cell] or 0)
+        else:
+            yield terms, total
+
+
+def _identity_score(keys: dict[str, list[str]], instances: list[Instance], ambiguous: set[str]):
+    """A function counting the identity instances an assignment satisfies; instances no
+    ambiguous unit takes part in are left out (they add the same to every combination)."""
+    compiled = _compiled(keys, instances, ambiguous)
 
     def score(assignment: Assignment) -> int:
-        held = 0
-        for terms in compiled:
-            total = 0
-            for sign, unit, cell in terms:
-                reading = assignment.get(unit)
-                if reading is None:
-                    break
-                total += sign * (reading.values[cell] or 0)
-            else:
-                held += total == 0
-        return held
+        return sum(difference == 0 for _, difference in _differences(assignment, compiled))
 
     return score
 
