@@ -13,10 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from itertools import product
 
-from .labels import Templates
-from .patterns import IdentitySpec
+from .labels import Templates, templates
+from .patterns import IdentitySpec, load_patterns
 
 Number = int | Decimal
 _PREVIOUS = "previous:"
@@ -140,3 +141,9 @@ class Identities:
         if name not in lists:
             raise ValueError(f"unknown placeholder list {name}")
         return lists[name]()
+
+
+@lru_cache(maxsize=8)
+def identities(patterns_dirs: tuple[str, ...] = ()) -> Identities:
+    """The identities of the shipped patterns extended by `patterns_dirs`."""
+    return Identities(load_patterns(patterns_dirs).identities.identities, templates(patterns_dirs))

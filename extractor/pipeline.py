@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import __version__
-from .arithmetic import Identities
+from .arithmetic import identities
 from .bodies import infer as infer_body
 from .bodies import opening_text
 from .claims import claim_rules, extract_claims
@@ -19,7 +19,7 @@ from .labels import templates
 from .load import load
 from .meta import report_meta
 from .numbers import convert_amount, parse_number
-from .patterns import load_patterns, section_ordinal
+from .patterns import section_ordinal
 from .schema import Meta, ReadingReport, Report, Section, TableReport, Value, Warning
 from .segment import Segmentation, segment
 from .tables.locate import locate, table_text
@@ -46,8 +46,7 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
     located = locate(seg, tpl)
     # The prose is read first: its figures help settle tables that lost their cell borders.
     claims = extract_claims(document, seg, patterns_dirs)
-    ctx = ReadContext(tpl, Identities(load_patterns(patterns_dirs).identities.identities, tpl),
-                      claims, claim_rules(patterns_dirs))
+    ctx = ReadContext(tpl, identities(patterns_dirs), claims, claim_rules(patterns_dirs))
     readings: dict[str, TableReading] = {}
     scores: dict[str, list[Scored]] = {}
     for name, table in located.items():

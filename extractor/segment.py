@@ -333,9 +333,11 @@ class TextRegion:
     text: str
     pieces: list[tuple[int, TextLine, int]]  # (offset in text, line, offset in line)
     offsets: list[int] = field(init=False, repr=False)
+    lowest: float = field(init=False, repr=False)  # the lowest confidence of any line
 
     def __post_init__(self) -> None:
         self.offsets = [piece[0] for piece in self.pieces]
+        self.lowest = min((piece[1].confidence for piece in self.pieces), default=1.0)
 
     def where(self, start: int, end: int) -> tuple[int, tuple[int, int] | None, tuple | None]:
         """(page, span in the source, bbox) of text[start:end]; a piece over several lines
@@ -355,6 +357,8 @@ class TextRegion:
 
     def confidence(self, start: int, end: int) -> float:
         """The lowest confidence of the lines text[start:end] was read from (OCR scores)."""
+        if self.lowest >= 1.0:
+            return 1.0
         first = max(bisect_right(self.offsets, start) - 1, 0)
         last = max(bisect_right(self.offsets, max(end - 1, start)) - 1, 0)
         return min(self.pieces[i][1].confidence for i in range(first, last + 1))

@@ -3,10 +3,11 @@
 A located table can be read more than one way: by its grid (rows by their labels, cells by
 their columns: PDF rulings, HTML, DOCX, markdown, OCR) and as a token stream (labels and the runs
 of numbers between them, whatever the source kept of its cells). Every reader that applies
-runs; each reading is scored by the template rows it matched, the share of the table's
-identities its values satisfy, and its confidence. The best is kept; the others are reported
-with their scores (camelot's parsing report), so a grid reading that leaves rows unreadable
-falls back to the token stream, and a user can see why.
+runs (until one reading is perfect: nothing can beat it); each reading is scored by the
+template rows it matched, the share of the table's identities its values satisfy, and its
+confidence. The best is kept; the others are reported with their scores (camelot's parsing
+report), so a grid reading that leaves rows unreadable falls back to the token stream, and a
+user can see why.
 """
 
 from __future__ import annotations
@@ -58,10 +59,13 @@ class StreamReader:
     strategy = "token-stream"
 
     def applies(self, table: LocatedTable) -> bool:
-        return stream_region(table) is not None
+        return table.region is not None or bool(table.rows)
 
     def read(self, table: LocatedTable, ctx: ReadContext) -> TableReading:
-        return _STREAM[table.name](stream_region(table), ctx)
+        region = stream_region(table)
+        if region is None:
+            return TableReading(table.name, strategy=self.strategy)
+        return _STREAM[table.name](region, ctx)
 
 
 READERS: tuple[Reader, ...] = (GridReader(), StreamReader())
@@ -103,8 +107,15 @@ def score(reading: TableReading, ctx: ReadContext) -> Scored:
 
 def read_table(table: LocatedTable, ctx: ReadContext,
                readers: tuple[Reader, ...] = READERS) -> tuple[TableReading, list[Scored]]:
-    """The best reading of a table, and every reading scored (the chosen one first)."""
-    scored = [score(reader.read(table, ctx), ctx) for reader in readers if reader.applies(table)]
+    """The best reading of a table, and every reading scored (the chosen one first). A
+    perfect reading (every row, every identity, full confidence: score 1) cannot be beaten,
+    so the readers after it are not run."""
+    scored: list[Scored] = []
+    for reader in readers:
+        if reader.applies(table):
+            scored.append(score(reader.read(table, ctx), ctx))
+            if scored[-1].score >= 1.0:
+                break
     if not scored:
         return TableReading(table.name), []
     best = max(scored, key=lambda s: s.score)  # the first of equals: grids before streams

@@ -24,7 +24,7 @@ from .locate import LocatedTable
 from .model import MappedCell, ReadContext, TableReading
 from .read import PLACED_BY_ORDER
 from .settle import GUESSED, SETTLED, UNIQUE, doubted, settle
-from .stream import DIGIT, Run, find, run_at, serialized
+from .stream import DIGIT, Run, compiled, find, run_at, serialized
 
 PRINTED = 1.0  # the row's cells are the printed tokens, one each, and add up
 PLACED = 0.85  # cells laid out over blanks or merged cells: fits the arithmetic, still a guess
@@ -42,12 +42,13 @@ def _opening(label: str) -> str:
     return core[:_OPENING] if len(core) > _OPENING + 2 else core
 
 
-def _sub_number(row, rows) -> int | None:
-    """The printed number of a sub-row inside its group ("2." for 其他法律行政法规禁止公开)."""
-    if row.group is None or row.group == "results":
-        return None
-    members = [r.key for r in rows if r.group == row.group]
-    return members.index(row.key) + 1
+def _sub_numbers(rows) -> dict[str, int]:
+    """The printed number of each sub-row inside its group ("2." for 其他法律行政法规禁止公开)."""
+    numbers, seen = {}, {}
+    for row in rows:
+        if row.group is not None and row.group != "results":
+            seen[row.group] = numbers[row.key] = seen.get(row.group, 0) + 1
+    return numbers
 
 
 _WORD_CHAR = regex.compile(r"\p{L}")
@@ -143,6 +144,7 @@ def read_applications_stream(region: TextRegion, ctx: ReadContext) -> TableReadi
     n = len(columns)
     units = tuple(count_units("count", tpl.patterns_dirs))
     runs: dict[str, Run] = {}
+    sub_numbers = _sub_numbers(rows)
     for i, (row, (_, label_end)) in enumerate(found):
         following = found[i + 1] if i + 1 < len(found) else None
         end = following[1][0] if following else len(text)
@@ -152,7 +154,7 @@ def read_applications_stream(region: TextRegion, ctx: ReadContext) -> TableReadi
         if first_digit is None:
             continue
         run = run_at(text, first_digit, end, units=units,
-                     numbering=_sub_number(following[0], rows) if following else None)
+                     numbering=sub_numbers.get(following[0].key) if following else None)
         if run is not None:
             runs[row.key] = run
     separated = {key: _separated(run, n) for key, run in runs.items()}
@@ -221,19 +223,20 @@ def _review_labels(tpl) -> tuple[str, ...]:
                  for label in item.labels) + tuple(review.block_groups)
 
 
+_FILLER = regex.compile(r"[\s\p{P}\p{S}]+")
+
+
 def _label_gap(text: str, start: int, end: int, labels) -> bool:
     """Whether text[start:end] holds nothing but table-4 labels, punctuation and spaces (the
     numbers on either side belong to one table)."""
-    rest = regex.sub(labels, "", nfkc(text[start:end]))
-    return not regex.sub(r"[\s\p{P}\p{S}]", "", rest)
+    return not _FILLER.sub("", labels.sub("", nfkc(text[start:end])))
 
 
 def _review_run(text: str, start: int, tpl, units: tuple[str, ...]) -> Run | None:
     """The numbers after the two-level header: consecutive runs separated only by labels (a
     grid's block rows) form one; of several such groups, the one with the most digits (a
     sentence may state a count of its own)."""
-    labels = "|".join(regex.escape(nfkc(x)) for x in sorted(_review_labels(tpl), key=len,
-                                                                 reverse=True))
+    labels = compiled(_review_labels(tpl))
     groups: list[list[Run]] = []
     position = start
     for found in DIGIT.finditer(text, start):

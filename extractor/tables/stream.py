@@ -84,7 +84,7 @@ def run_at(text: str, start: int, end: int, *, decimal: bool = False,
     if _NEXT_NUMBERING.match(text, after, end):
         stripped = raw.rstrip()
         tail = str(numbering) if numbering is not None else stripped[-1:]
-        compact_digits = regex.sub(r"\s", "", stripped)
+        compact_digits = "".join(stripped.split())
         if stripped.endswith(tail) and len(compact_digits) > len(tail):
             raw = stripped[: -len(tail)]
         elif compact_digits.isdigit() and len(compact_digits) <= 2:
