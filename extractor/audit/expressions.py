@@ -44,7 +44,7 @@ class Context:
         if self.report.meta.format == "legacy":  # no standard tables: legacy rules only
             self.formats = {"applications": "legacy", "active": "legacy"}
 
-    def restricted(self, sources: list[str] | None) -> "Context":
+    def restricted(self, sources: list[str] | None) -> Context:
         """The same reports with only the values printed in `sources` (tables) visible."""
         if not sources:
             return self

@@ -12,7 +12,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..claims import claim_alternatives, claim_rules
-from ..schema import Claim
 from .expressions import Context, Sum, evaluate, likely_cause, percent_matches, plain
 from .model import ClaimCheck, Finding, RuleTally
 from .rules import Rule

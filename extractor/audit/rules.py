@@ -45,7 +45,7 @@ class SumCheck(_Model):
     at_most: list[str] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
-    def _one_relation(self) -> "SumCheck":
+    def _one_relation(self) -> SumCheck:
         if (self.equals is None) == (self.at_most is None):
             raise ValueError("a sum check needs exactly one of equals or at_most")
         return self

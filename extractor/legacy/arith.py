@@ -67,11 +67,10 @@ def table_identities(rules: list[dict[str, Any]], two_column_rows: set[str]) -> 
                  for v in (rule.get("for_each") or {}).values()]
         for combo in product(*lists) if names else [()]:
             bind = dict(zip(names, combo))
-            fill = lambda t: _substitute(t, bind)  # noqa: E731
             found.append(Identity(
                 rule=rule.get("id", "?"),
-                left=tuple(parse_term(fill(t)) for t in check["sum"]),
-                right=tuple(parse_term(fill(t)) for t in right_side),
+                left=tuple(parse_term(_substitute(t, bind)) for t in check["sum"]),
+                right=tuple(parse_term(_substitute(t, bind)) for t in right_side),
                 relation="eq" if check.get("equals") else "le"))
     return found
 

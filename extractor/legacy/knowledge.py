@@ -13,10 +13,10 @@ from functools import lru_cache
 from typing import Any
 
 import regex
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import PatternsError
-from ..patterns import load_patterns
+from ..patterns import load_patterns, validated
 from ..textnorm import nfkc
 
 PREFIX = "legacy."
@@ -162,23 +162,19 @@ def _label_pattern(label: str) -> str:
 
 @lru_cache(maxsize=8)
 def legacy_knowledge(patterns_dirs: tuple[str, ...] = ()) -> LegacyKnowledge:
-    raw: Any = load_patterns(patterns_dirs).extra.get("legacy")
+    patterns = load_patterns(patterns_dirs)
+    raw: Any = patterns.extra.get("legacy")
     if raw is None:
         raise PatternsError("pattern file missing: legacy")
+    spec = validated(LegacySpec, raw, "legacy")
+    numbers = patterns.numbers
+    factors = {nfkc(k): Decimal(str(v)) for k, v in numbers.units.get("amount", {}).items()}
+    marks = sorted(((nfkc(m).strip(), reason) for reason, listed in
+                    numbers.null_markers.items() for m in listed), key=lambda x: -len(x[0]))
+    rules = (patterns.extra.get("rules") or {}).get("rules") or []
     try:
-        spec = LegacySpec.model_validate(raw)
-        patterns = load_patterns(patterns_dirs)
-        numbers = patterns.numbers
-        factors = {nfkc(k): Decimal(str(v)) for k, v in numbers.units.get("amount", {}).items()}
-        marks = sorted(((nfkc(m).strip(), reason) for reason, listed in
-                        numbers.null_markers.items() for m in listed), key=lambda x: -len(x[0]))
-        rules = (patterns.extra.get("rules") or {}).get("rules") or []
         return _compile(spec, factors, tuple(m for m in marks if m[0]),
                         tuple(r for r in rules if isinstance(r, dict)))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise PatternsError(f"invalid patterns/legacy.yaml at {where}: {first['msg']}") from None
     except regex.error as exc:
         raise PatternsError(f"invalid regular expression in patterns/legacy.yaml: {exc}") from None
 

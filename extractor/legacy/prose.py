@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 
 import regex
 
@@ -58,7 +59,7 @@ def _sentences(flat: Flat, lo: int, hi: int) -> list[tuple[int, int]]:
     cuts = {m.end() for m in _SENTENCE_END.finditer(flat.text, lo, hi)}
     cuts |= {m.start() for m in _HEADING.finditer(flat.text, lo, hi) if flat.gap[m.start()]}
     bounds = sorted({lo, hi} | cuts)
-    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+    return [(a, b) for a, b in pairwise(bounds) if b > a]
 
 
 def _sentence(flat: Flat, start: int, end: int, kn: LegacyKnowledge,
