@@ -36,6 +36,7 @@ class Identity:
     left: tuple[Term, ...]
     right: tuple[Term, ...]
     relation: str  # "eq": left = right; "le": left ≤ right
+    blank_is_zero: bool = True  # the rule's `blanks`: zero, or skip (a blank leaves it unchecked)
 
     @property
     def keys(self) -> set[str]:
@@ -71,7 +72,8 @@ def table_identities(rules: list[dict[str, Any]], two_column_rows: set[str]) -> 
                 rule=rule.get("id", "?"),
                 left=tuple(parse_term(_substitute(t, bind)) for t in check["sum"]),
                 right=tuple(parse_term(_substitute(t, bind)) for t in right_side),
-                relation="eq" if check.get("equals") else "le"))
+                relation="eq" if check.get("equals") else "le",
+                blank_is_zero=rule.get("blanks", "zero") == "zero"))
     return found
 
 
@@ -97,6 +99,8 @@ def verdict(identity: Identity, values: dict[str, Number | None]) -> int:
                 return 0
             present = True
             value = values[term.key]
+            if value is None and not identity.blank_is_zero:
+                return 0
             printed = printed or value is not None
             total += term.sign * (value or 0)
         if not present:

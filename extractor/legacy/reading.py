@@ -60,6 +60,8 @@ def read_legacy(document, kn: LegacyKnowledge) -> LegacyReading | None:
         identities = table_identities(list(kn.rules), two_column_keys(keys))
         settled = settle(table, kn, identities, {PREFIX + k: f.value for k, f in stated.items()})
     seen: set[str] = set()
+    if table is not None:
+        reading.values += _damaged(flat, table, reading.warnings, seen)
     for item in settled:
         if item.row.key in seen:
             reading.warnings.append(Warning(
@@ -84,6 +86,27 @@ def read_legacy(document, kn: LegacyKnowledge) -> LegacyReading | None:
     return reading
 
 
+def _damaged(flat: Flat, table: Table, warnings: list[Warning], seen: set[str]) -> list[Value]:
+    """A row whose cells hold text that is no number: every cell unreadable, nothing guessed."""
+    values = []
+    for row in table.rows:
+        if not row.damaged or row.key in seen:
+            continue
+        seen.add(row.key)
+        start = row.tokens[0].start
+        raw = flat.printed(start, row.zone_end).strip()
+        page, span, _, _ = flat.where(start, row.zone_end)
+        for column in table.columns:
+            key = PREFIX + row.key + (CUMULATIVE if column == "cumulative" else "")
+            values.append(Value(key=key, table="legacy", value=None, raw=raw,
+                                null_reason="unreadable", confidence=0.0, page=page,
+                                span=list(span) if span else None,
+                                note=f"the row's cells read {raw!r}: not numbers"))
+        warnings.append(Warning(code="unreadable", keys=[PREFIX + row.key], page=page, message=(
+            f"{PREFIX}{row.key} ({row.label}): cell text {raw!r} is not a number; not read")))
+    return values
+
+
 def _stated(figures: list[Figure]) -> dict[str, Figure]:
     """The first prose figure of each key (shares and audit-only counts left out)."""
     stated: dict[str, Figure] = {}
@@ -100,7 +123,7 @@ def _row_values(flat: Flat, item: Settled, table: Table, stated: dict[str, Figur
     confidence = min(item.confidence, row.score)
     notes = []
     if row.score < 1:
-        notes.append(f"row label {row.label!r} read as {row.key} (similarity {row.score})")
+        notes.append(f"row label {row.label!r} is not listed; read as {row.key}")
         warnings.append(Warning(code="row_inferred", keys=[PREFIX + row.key],
                                 message=f"统计表 row {row.label!r} read as {PREFIX}{row.key}"))
     if item.option.how == "split":

@@ -123,32 +123,23 @@ def _cell(token: Token, amount: bool, kn: LegacyKnowledge) -> Cell | None:
 def settle(table: Table, kn: LegacyKnowledge, identities: list[Identity],
            prose: dict[str, int | Decimal]) -> list[Settled]:
     """The reading of every row (keys of `prose` and `identities` carry the `legacy.`
-    prefix). Rows without any option (an unreadable cell) are left out."""
-    rows = [(row, row_options(row, table, kn)) for row in table.rows]
+    prefix). Rows without any option (an unreadable cell) are left out. A row is settled only
+    when every best joint reading agrees on it: a choice that fits as well together with other
+    rows' other choices is a guess."""
+    rows = [(row, row_options(row, table, kn)) for row in table.rows if not row.damaged]
     rows = [(row, options) for row, options in rows if options]
     choice = [0] * len(rows)
+    verdicts: dict[int, tuple[str, list[Option]]] = {}
     keys_of = [{_key(row.key, c) for c, _ in options[0].cells} for row, options in rows]
     for component in _components(rows, keys_of, identities):
-        _choose(component, rows, choice, identities, prose)
+        verdicts.update(_choose(component, rows, choice, identities, prose))
     settled = []
     for i, (row, options) in enumerate(rows):
         if len(options) == 1:
             settled.append(Settled(row, options[0], SURE, [], "certain"))
             continue
-        best = _score(rows, choice, identities, prose)
-        ties, by_arithmetic = [], True
-        for j in range(len(options)):
-            if j == choice[i]:
-                continue
-            trial = choice.copy()
-            trial[i] = j
-            score = _score(rows, trial, identities, prose)
-            if score[:2] >= best[:2]:
-                ties.append(options[j])
-            elif score[0] == best[0]:
-                by_arithmetic = False
-        confidence = GUESS if ties else BY_ARITHMETIC if by_arithmetic else BY_PROSE
-        decided = "guess" if ties else "arithmetic" if by_arithmetic else "prose"
+        decided, ties = verdicts.get(i, ("guess", []))
+        confidence = {"arithmetic": BY_ARITHMETIC, "prose": BY_PROSE}.get(decided, GUESS)
         settled.append(Settled(row, options[choice[i]], confidence, ties, decided))
     return settled
 
@@ -177,29 +168,45 @@ def _components(rows, keys_of, identities: list[Identity]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _choose(component: list[int], rows, choice: list[int], identities, prose) -> None:
+def _choose(component: list[int], rows, choice: list[int], identities, prose
+            ) -> dict[int, tuple[str, list[Option]]]:
+    """Set the component's rows in `choice` to the best joint reading; for each row, what
+    decided it (arithmetic, prose or nothing: a guess) and the options that fit as well."""
     sizes = [len(rows[i][1]) for i in component]
     total = 1
     for size in sizes:
         total *= size
-    if total <= _ENUMERATE:
-        best, best_score = None, None
-        for combo in product(*(range(s) for s in sizes)):
-            for i, j in zip(component, combo):
-                choice[i] = j
-            score = _score(rows, choice, identities, prose)
-            if best_score is None or score > best_score:
-                best, best_score = combo, score
-        for i, j in zip(component, best):
+    if total > _ENUMERATE:  # too many joint readings: improve one row at a time, prove nothing
+        for _ in range(3):
+            for i in component:
+                scores = []
+                for j in range(len(rows[i][1])):
+                    choice[i] = j
+                    scores.append((_score(rows, choice, identities, prose), j))
+                choice[i] = max(scores)[1]
+        return {i: ("guess", []) for i in component}
+    scored = []
+    for combo in product(*(range(s) for s in sizes)):
+        for i, j in zip(component, combo):
             choice[i] = j
-        return
-    for _ in range(3):  # too many joint readings: improve one row at a time
-        for i in component:
-            scores = []
-            for j in range(len(rows[i][1])):
-                choice[i] = j
-                scores.append((_score(rows, choice, identities, prose), j))
-            choice[i] = max(scores)[1]
+        scored.append((_score(rows, choice, identities, prose), combo))
+    best = max(score[:2] for score, _ in scored)
+    best_arithmetic = max(score[0] for score, _ in scored)
+    tied = [combo for score, combo in scored if score[:2] == best]
+    tied_arithmetic = [combo for score, combo in scored if score[0] == best_arithmetic]
+    chosen = max((score, combo) for score, combo in scored if score[:2] == best)[1]
+    verdicts = {}
+    for position, i in enumerate(component):
+        choice[i] = chosen[position]
+        fitting = {combo[position] for combo in tied}
+        if len(fitting) > 1:
+            others = [rows[i][1][j] for j in sorted(fitting) if j != chosen[position]]
+            verdicts[i] = ("guess", others)
+        elif len({combo[position] for combo in tied_arithmetic}) == 1:
+            verdicts[i] = ("arithmetic", [])
+        else:
+            verdicts[i] = ("prose", [])
+    return verdicts
 
 
 def _score(rows, choice: list[int], identities: list[Identity], prose

@@ -23,6 +23,7 @@ DIGITS = "0123456789"
 _JOIN_ROWS = 12  # characters of numbering and punctuation allowed between two rows
 _UNKNOWN_ROW = 40  # a stretch this long with values in it may be a row we do not know
 _HEADER_BACK = 240  # how far before the first row the header may start
+RENAMED = 0.8  # the highest confidence of a row whose label is not listed
 _SENTENCE_END = regex.compile(r"[。！？!?]")
 _PROSE_MARK = regex.compile(r"[。！？!?;；]|[,，](?!\d{3})")
 
@@ -50,7 +51,9 @@ class Row:
     end: int
     unit: str | None = None
     tokens: list[Token] = field(default_factory=list)
-    score: float = 1.0  # label similarity: 1 for a listed label
+    score: float = 1.0  # 1 for a listed label; below 0.9 for a renamed one
+    damaged: bool = False  # text that is not a value stands among its values
+    zone_end: int = 0  # where the next row's numbering or label begins
 
     @property
     def values_end(self) -> int:
@@ -73,7 +76,7 @@ def find_table(flat: Flat, kn: LegacyKnowledge) -> Table | None:
     text = flat.text
     hits = [(m.start(), m.end(), kn.row_of_label.get(label_form(m.group())))
             for m in kn.row_labels.finditer(text)]
-    hits = [h for h in hits if h[2] is not None]
+    hits = [h for h in hits if h[2] is not None and _row_continues(flat, h[1], kn)]
     if not hits:
         return None
     rows: list[Row] = []
@@ -82,10 +85,13 @@ def find_table(flat: Flat, kn: LegacyKnowledge) -> Table | None:
     for index, (start, end, key) in enumerate(hits):
         limit = hits[index + 1][0] if index + 1 < len(hits) else len(text)
         limit = _before_numbering(flat, end, limit, kn)
-        row = Row(key=key, label=flat.printed(start, end), start=start, end=end)
+        row = Row(key=key, label=flat.printed(start, end), start=start, end=end, zone_end=limit)
         stop = _read_zone(flat, row, end, limit, kn)
-        extra, names = (_unknown_rows(flat, stop, limit, kn) if index + 1 < len(hits)
-                        else ([], []))
+        extra, names = [], []
+        if index + 1 < len(hits):
+            extra, names, stop = _unknown_rows(flat, stop, limit, kn)
+            # Digits left unread inside a row ("728O4 76424"): the row is damaged, not short.
+            row.damaged = bool(row.tokens) and any(ch in DIGITS for ch in text[stop:limit])
         joined = bool(rows) and _joins(flat, rows[-1], start, kn)
         if not joined:
             clusters.append([])
@@ -107,6 +113,21 @@ def find_table(flat: Flat, kn: LegacyKnowledge) -> Table | None:
     end = max(r.values_end for r in chosen)
     return Table(start=header_start, end=end, rows=chosen, columns=columns,
                  run_together=run_together, header=header, unknown=unknown[best])
+
+
+_HAN = regex.compile(r"\p{Han}")
+_NEXT_ROW = regex.compile(r"其中")
+
+
+def _row_continues(flat: Flat, end: int, kn: LegacyKnowledge) -> bool:
+    """A label ends where its row goes on: a boundary, a unit, a value, punctuation, the next
+    row; never inside a longer word (依申请公开信息数 in 受理依申请公开信息数量)."""
+    text = flat.text
+    if end >= len(text) or flat.gap[end] or not _HAN.match(text[end]):
+        return True
+    return (any(text.startswith(u, end) for u in kn.table_units)
+            or any(text.startswith(m, end) for m, _ in kn.null_marks)
+            or bool(_NEXT_ROW.match(text, end)) or bool(kn.row_labels.match(text, end)))
 
 
 def _valued_keys(rows: list[Row]) -> set[str]:
@@ -150,10 +171,12 @@ def _read_zone(flat: Flat, row: Row, start: int, limit: int, kn: LegacyKnowledge
     i = start
     while i < limit and text[i] in ":：":
         i += 1
-    unit = next((u for u in kn.table_units if text.startswith(u, i) and i + len(u) <= limit), None)
-    if unit:
+    bracket = i < limit and text[i] in "(（"  # "主动公开信息数（条）"
+    at = i + 1 if bracket else i
+    unit = next((u for u in kn.table_units if text.startswith(u, at) and at + len(u) <= limit), None)
+    if unit and (not bracket or text.startswith((")", "）"), at + len(unit))):
         row.unit = unit
-        i += len(unit)
+        i = at + len(unit) + (1 if bracket else 0)
     while i < limit:
         ch = text[i]
         if ch in DIGITS:
@@ -185,9 +208,9 @@ def _label_before_values(kn: LegacyKnowledge) -> regex.Pattern:
 
 
 def _unknown_rows(flat: Flat, stop: int, limit: int, kn: LegacyKnowledge
-                  ) -> tuple[list[Row], list[str]]:
+                  ) -> tuple[list[Row], list[str], int]:
     """Rows between two known ones whose labels are not listed: matched fuzzily to a listed
-    label (a renamed row), else reported by name."""
+    label (a renamed row), else reported by name; and where reading stopped."""
     rows: list[Row] = []
     names: list[str] = []
     text = flat.text
@@ -207,7 +230,7 @@ def _unknown_rows(flat: Flat, stop: int, limit: int, kn: LegacyKnowledge
             row.key, row.score = choice
             rows.append(row)
         stop = after
-    return rows, names
+    return rows, names, stop
 
 
 def _fuzzy(form: str, kn: LegacyKnowledge) -> tuple[str, float] | None:
@@ -217,7 +240,7 @@ def _fuzzy(form: str, kn: LegacyKnowledge) -> tuple[str, float] | None:
         return None
     if len(scored) > 1 and scored[1][0] >= scored[0][0] - 0.05 and scored[1][1] != scored[0][1]:
         return None  # two rows fit as well: do not guess
-    return scored[0][1], round(scored[0][0], 3)
+    return scored[0][1], round(min(scored[0][0], RENAMED), 3)
 
 
 def _joins(flat: Flat, previous: Row, start: int, kn: LegacyKnowledge) -> bool:
