@@ -27,8 +27,8 @@ def figures(tmp_path: Path, text: str) -> dict:
 # Verbatim sentences of the corpus reports (file in the comment), and what each states.
 PHRASINGS = [
     # pingtan_shiyanqu_2013
-    ("2013年主动公开政府信息4970条。其中，区直、县直各单位主动公开政府信息3933条，占79%。"
-     "各乡镇主动公开政府信息1037条，占21%。",
+    (("2013年主动公开政府信息4970条。其中，区直、县直各单位主动公开政府信息3933条，占79%。"
+     "各乡镇主动公开政府信息1037条，占21%。"),
      {"active.total": 4970, "active.by_department": 3933, "active.by_township": 1037}),
     ("在互联网上，2013年区管委会、县政府公开办主动公开信息数为222条，其他主动公开信息量较大部门是区交建局。",
      {"active.own_office_online": 222}),
@@ -43,8 +43,8 @@ PHRASINGS = [
     ("2016年我区未收到有关政府信息公开行政复议、提起行政诉讼的申请。",
      {"review_litigation.review": 0, "review_litigation.litigation": 0}),
     # putian_tongjiju_2012: "今年以来" is this year, not a running total.
-    ("今年以来，我局政府信息公开网上申请3条，依法公开1条，不属本部门信息和属商业秘密信息2条，"
-     "依法不予公开，其他网上咨询信息29条，全部给予答复。",
+    (("今年以来，我局政府信息公开网上申请3条，依法公开1条，不属本部门信息和属商业秘密信息2条，"
+     "依法不予公开，其他网上咨询信息29条，全部给予答复。"),
      {"applications.online": 3, "responses.granted": 1, "consultations.total": 29}),
     ("2012年度我局通过政府网站主动公开信息316条，历年累计主动公开信息2302条，其中属政府网站公开数2300条。",
      {"active.total": 316, "active.total.cumulative": 2302, "active.website.cumulative": 2300}),
@@ -58,24 +58,24 @@ PHRASINGS = [
     # putian_tongjiju_2015
     ("2015年度本机关共主动公开信息372条，历年累计达3391条，全文电子化率100%。",
      {"active.total": 372, "active.total.cumulative": 3391}),
-    ("2015年，莆田市统计局通过网站受理3条信息公开申请，其中同意公开答复3条；历年累计受理申请26条，"
-     "其中同意公开答复18条，8条属涉及商业秘密不予公开。",
+    (("2015年，莆田市统计局通过网站受理3条信息公开申请，其中同意公开答复3条；历年累计受理申请26条，"
+     "其中同意公开答复18条，8条属涉及商业秘密不予公开。"),
      {"applications.online": 3, "responses.granted": 3, "applications.received.cumulative": 26,
       "responses.granted.cumulative": 18, "responses.denied.cumulative": 8}),
     ("通过网站和电话受理咨询信息85条，历年受理咨询594条，均给予答复。",
      {"consultations.total": 85, "consultations.total.cumulative": 594}),
     # sanming_city_2014
-    ("2014年，全市各级各部门共制作政府信息49478条，其中：主动公开35908条，占72.57%；"
-     "作为依申请公开5889条，占11.9%；涉密不予公开7681条，占15.52%。《条例》实施以来，累计主动公开政府信息290976条。",
+    (("2014年，全市各级各部门共制作政府信息49478条，其中：主动公开35908条，占72.57%；"
+     "作为依申请公开5889条，占11.9%；涉密不予公开7681条，占15.52%。《条例》实施以来，累计主动公开政府信息290976条。"),
      {"info.produced_total": 49478, "active.total": 35908, "info.on_request": 5889,
       "info.withheld": 7681, "active.total.cumulative": 290976}),
-    ("2014年，各级各部门网站公开政府信息34033条；报刊广播电视公开政府信息939条；新闻发布会公开政府信息16条；"
-     "政务公开栏、信息公告栏、宣传栏、职代会等形式公开政府信息1631条。",
+    (("2014年，各级各部门网站公开政府信息34033条；报刊广播电视公开政府信息939条；新闻发布会公开政府信息16条；"
+     "政务公开栏、信息公告栏、宣传栏、职代会等形式公开政府信息1631条。"),
      {"active.website": 34033, "active.print_broadcast": 939, "active.press_conference": 16,
       "active.bulletin_boards": 1631}),
-    ("2014年，各级各部门受理依申请公开信息75条，其中：当面提交21条，占28%，传真提交3条，占4%，"
+    (("2014年，各级各部门受理依申请公开信息75条，其中：当面提交21条，占28%，传真提交3条，占4%，"
      "电子邮件提交2条，占2.67%，网上提交32条，占42.67%，信函提交17条，占22.67%。"
-     "《条例》实施以来共受理依申请公开信息1412条。",
+     "《条例》实施以来共受理依申请公开信息1412条。"),
      {"applications.received": 75, "applications.in_person": 21, "applications.fax": 3,
       "applications.email": 2, "applications.online": 32, "applications.letter": 17,
       "applications.received.cumulative": 1412}),
@@ -87,13 +87,13 @@ PHRASINGS = [
     ("2014年，全市未发生因政府信息公开产生的行政复议、行政诉讼和行政申诉案件。",
      {"review_litigation.review": 0, "review_litigation.litigation": 0,
       "review_litigation.complaints": 0}),
-    ("市、县、乡层层落实政府信息公开工作组织机构，至12月底，市直各部门相应成立政府信息公开工作领导小组、"
-     "工作机构659个，工作人员628人，其中专职60人。",
+    (("市、县、乡层层落实政府信息公开工作组织机构，至12月底，市直各部门相应成立政府信息公开工作领导小组、"
+     "工作机构659个，工作人员628人，其中专职60人。"),
      {"admin.units": 659, "admin.staff_total": 628, "admin.staff_fulltime": 60}),
     ("同时通过以会代训形式举办各级培训班36期，参加学习培训698人次。",
      {"admin.training_sessions": 36, "admin.training_attendance": 698}),
-    ("截至12月底，全市各级行政机关依托政府门户网站建立了政府信息公开专栏（网页）616个，"
-     "网站政府信息公开专栏访问量264.6万人次。",
+    (("截至12月底，全市各级行政机关依托政府门户网站建立了政府信息公开专栏（网页）616个，"
+     "网站政府信息公开专栏访问量264.6万人次。"),
      {"platform.columns": 616, "platform.column_visits": 2646000}),
 ]
 
