@@ -218,3 +218,29 @@ def test_a_legacy_report_without_a_table_is_read_from_its_prose(tmp_path):
     assert any(w.code == "table_missing" for w in got.warnings)
     assert values(got)["legacy.active.total"] == 2543
     assert {v.table for v in got.values} == {"prose"}
+
+
+def test_a_row_variant_is_data(tmp_path):
+    """A renamed row becomes a listed one with a pattern file of one's own."""
+    patterns = tmp_path / "patterns"
+    patterns.mkdir()
+    (patterns / "legacy.yaml").write_text(
+        "table:\n  rows:\n    applications.received: [受理依申请公开信息数量]\n", encoding="utf-8")
+    table = excerpt("pingtan_shiyanqu_2014.txt", "六、平潭综合实验区政府信息公开情况统计表")
+    path = tmp_path / "renamed.txt"
+    path.write_text(table.replace("受理依申请公开信息总数", "受理依申请公开信息数量"), encoding="utf-8")
+    received = extract(path, patterns_dirs=(str(patterns),)).get("legacy.applications.received")
+    assert (received.value, received.confidence) == (1, 1.0)
+
+
+def test_a_mistake_in_legacy_patterns_is_one_clear_error(tmp_path):
+    from extractor.errors import PatternsError
+    from extractor.pipeline import check_patterns
+
+    patterns = tmp_path / "patterns"
+    patterns.mkdir()
+    (patterns / "legacy.yaml").write_text(
+        "prose:\n  figures:\n    - key: admin.units\n      phrasings:\n        - before: ['工作机构(']\n",
+        encoding="utf-8")
+    with pytest.raises(PatternsError, match=r"^invalid regular expression in patterns/legacy\.yaml"):
+        check_patterns((str(patterns),))

@@ -48,11 +48,15 @@ class TableSpec(_Model):
     rows: dict[str, list[str]]
 
 
-class Figure(_Model):
-    key: str
+class Phrasing(_Model):
     before: list[str] = Field(default_factory=list)
     after: list[str] = Field(default_factory=list)
     context: str | None = None
+
+
+class Figure(_Model):
+    key: str
+    phrasings: list[Phrasing] = Field(min_length=1)
     units: list[str] = Field(default_factory=list)
     traps: bool = True
     value: bool = True
@@ -99,11 +103,16 @@ def _re(pattern: str | list[str] | None) -> regex.Pattern | None:
 
 
 @dataclass(frozen=True)
-class CompiledFigure:
-    key: str
+class CompiledPhrasing:
     before: regex.Pattern | None
     after: regex.Pattern | None
     context: regex.Pattern | None
+
+
+@dataclass(frozen=True)
+class CompiledFigure:
+    key: str
+    phrasings: tuple[CompiledPhrasing, ...]
     units: frozenset[str]
     traps: bool
     value: bool
@@ -228,7 +237,8 @@ def _compile(spec: LegacySpec, factors: dict[str, Decimal],
         amount_factors=factors,
         null_marks=marks,
         figures=tuple(CompiledFigure(
-            key=f.key, before=_re(f.before), after=_re(f.after), context=_re(f.context),
+            key=f.key, phrasings=tuple(CompiledPhrasing(_re(p.before), _re(p.after),
+                                                        _re(p.context)) for p in f.phrasings),
             units=frozenset(map(nfkc, f.units)), traps=f.traps, value=f.value)
             for f in prose.figures),
         token=token,

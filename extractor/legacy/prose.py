@@ -108,26 +108,27 @@ def _figure(match, prefix: str, suffix: str, sentence: str, kn: LegacyKnowledge,
     cumulative = _cumulative(sentence, match.start(), kn)
     amount = unit in kn.amount_factors
     for spec in kn.figures:
-        if spec.units and unit not in spec.units:
-            continue
-        if amount != kn.is_amount(spec.key) or not (spec.before or spec.after):
-            continue
-        if spec.before and not spec.before.search(prefix):
-            continue
-        if spec.after and not spec.after.match(suffix):
-            continue
-        if spec.context and not spec.context.search(sentence):
+        if spec.units and unit not in spec.units or amount != kn.is_amount(spec.key):
             continue
         if spec.traps and kn.traps is not None and kn.traps.search(prefix):
             continue
-        key = spec.key + (CUMULATIVE if cumulative else "")
-        return Figure(key, value, "", 0, 0, "", unit, keyed=spec.value)
+        if any(_says(p, prefix, suffix, sentence) for p in spec.phrasings):
+            key = spec.key + (CUMULATIVE if cumulative else "")
+            return Figure(key, value, "", 0, 0, "", unit, keyed=spec.value)
     earlier = [f for f in figures[first:] if f.role == "count"]
     if earlier and kn.continuation.search(prefix) and cumulative:
         key = base_key(earlier[-1].key) + CUMULATIVE
         if key != earlier[-1].key:  # "…372条，历年累计达3391条": the running total of it
             return Figure(key, value, "", 0, 0, "", unit, keyed=earlier[-1].keyed)
     return None
+
+
+def _says(phrasing, prefix: str, suffix: str, sentence: str) -> bool:
+    """Whether a figure's words fit one phrasing: every condition it gives holds."""
+    return bool((phrasing.before or phrasing.after)
+                and (not phrasing.before or phrasing.before.search(prefix))
+                and (not phrasing.after or phrasing.after.match(suffix))
+                and (not phrasing.context or phrasing.context.search(sentence)))
 
 
 def _number(match, kn: LegacyKnowledge) -> int | Decimal | None:

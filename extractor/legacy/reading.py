@@ -18,7 +18,7 @@ from .knowledge import CUMULATIVE, PREFIX, LegacyKnowledge
 from .prose import Figure, read_prose
 from .settle import GUESS, Cell, Settled, settle
 from .table import Table, find_table
-from .text import Flat, flatten
+from .text import Flat, flatten, plain_text
 
 _COLUMN_NAMES = {"year": "本年度", "cumulative": "历年累计"}
 
@@ -44,9 +44,9 @@ def is_legacy(flat: Flat, table: Table | None, kn: LegacyKnowledge) -> bool:
 
 def read_legacy(document, kn: LegacyKnowledge) -> LegacyReading | None:
     """The reading of a legacy report, or None when `document` is not one."""
+    if kn.modern_markers.search(plain_text(document)):
+        return None  # checked first, and cheaply: a modern report is never searched for a 统计表
     flat = flatten(document)
-    if kn.modern_markers.search(flat.text):
-        return None  # checked first: a modern report is never searched for a 统计表
     table = find_table(flat, kn)
     if not is_legacy(flat, table, kn):
         return None

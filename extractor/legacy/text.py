@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+import regex
 
 from ..document import Document, Grid, TextLine
-from ..textnorm import nfkc
+from ..textnorm import compact, nfkc
 
 EMPTY_CELL = "∅"
 
@@ -59,6 +62,18 @@ class Flat:
         return self.raw[self.origin[start]: self.origin[end - 1] + 1].replace(EMPTY_CELL, "")
 
 
+def plain_text(document: Document) -> str:
+    """Every line's and cell's text, compact (NFKC, no whitespace): for a quick look before the
+    document is flattened with its provenance."""
+    parts = []
+    for _, block in document.blocks():
+        if isinstance(block, TextLine):
+            parts.append(block.text)
+        elif isinstance(block, Grid):
+            parts += [cell.text for cell in block.cells]
+    return compact("".join(parts))
+
+
 def flatten(document: Document) -> Flat:
     """Every text line and grid cell in reading order: lines end with a newline, grid cells
     with a tab (an empty one is written `EMPTY_CELL`), grid rows with a newline."""
@@ -86,7 +101,17 @@ def flatten(document: Document) -> Flat:
     return _compact("".join(raw), pieces)
 
 
+_NON_SPACE = regex.compile(r"\S")
+_nfkc_char = lru_cache(maxsize=4096)(nfkc)
+
+
 def _compact(raw: str, pieces: list[_Piece]) -> Flat:
+    normalized = nfkc(raw)
+    if len(normalized) == len(raw):  # NFKC kept every character in place (the usual case)
+        origin = [m.start() for m in _NON_SPACE.finditer(normalized)]
+        gap = [i > 0 and normalized[i - 1].isspace() for i in origin]
+        return Flat(text="".join(normalized[i] for i in origin), gap=gap, origin=origin,
+                    pieces=pieces, starts=[p.start for p in pieces], raw=raw)
     chars: list[str] = []
     gap: list[bool] = []
     origin: list[int] = []
@@ -95,7 +120,7 @@ def _compact(raw: str, pieces: list[_Piece]) -> Flat:
         if ch.isspace():
             pending_gap = True
             continue
-        for n in nfkc(ch):
+        for n in _nfkc_char(ch):
             if n.isspace():
                 pending_gap = True
                 continue
