@@ -130,6 +130,7 @@ class LegacyKnowledge:
     cumulative_header: regex.Pattern
     table_units: tuple[str, ...]  # longest first
     numbering: regex.Pattern  # numbering at the end of a text (before a row label)
+    numbering_start: regex.Pattern  # the same, anywhere (may match empty)
     row_labels: regex.Pattern  # every row label variant, longest first
     row_of_label: dict[str, str]  # label (punctuation dropped) → key
     label_keys: dict[str, tuple[str, ...]]  # key → its labels (for fuzzy matching)
@@ -230,6 +231,7 @@ def _compile(spec: LegacySpec, factors: dict[str, Decimal],
         cumulative_header=_re(table.columns.cumulative),
         table_units=tuple(sorted(map(nfkc, table.units), key=len, reverse=True)),
         numbering=regex.compile(f"(?:{nfkc(table.numbering)})$"),
+        numbering_start=regex.compile(nfkc(table.numbering)),
         row_labels=regex.compile("|".join(_label_pattern(label) for label in labels)),
         row_of_label=row_of_label,
         label_keys={k: tuple(label_form(x) for x in v) for k, v in table.rows.items()},

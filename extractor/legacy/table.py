@@ -116,7 +116,6 @@ def find_table(flat: Flat, kn: LegacyKnowledge) -> Table | None:
 
 
 _HAN = regex.compile(r"\p{Han}")
-_NEXT_ROW = regex.compile(r"其中")
 
 
 def _row_continues(flat: Flat, end: int, kn: LegacyKnowledge) -> bool:
@@ -127,7 +126,8 @@ def _row_continues(flat: Flat, end: int, kn: LegacyKnowledge) -> bool:
         return True
     return (any(text.startswith(u, end) for u in kn.table_units)
             or any(text.startswith(m, end) for m, _ in kn.null_marks)
-            or bool(_NEXT_ROW.match(text, end)) or bool(kn.row_labels.match(text, end)))
+            or bool(kn.numbering_start.match(text, end).group())
+            or bool(kn.row_labels.match(text, end)))
 
 
 def _valued_keys(rows: list[Row]) -> set[str]:
@@ -145,24 +145,25 @@ def _before_numbering(flat: Flat, start: int, limit: int, kn: LegacyKnowledge) -
     if found is None or found.start() == limit:
         return limit
     at = found.start()
-    arabic = _ARABIC.match(found.group())
-    if arabic is None or arabic.group(1) is None:
+    arabic = _ARABIC.search(found.group())
+    if arabic is None:
         return at
+    words_before = arabic.start() > 0  # "其中：" in front of the number
     first = at + arabic.start(1)
     last = at + arabic.end(1)
     for i in range(first + 1, last):  # numbering never spans a cell boundary
         if flat.gap[i]:
             first = at = i
-    if arabic.group(2) is None and not arabic.group(0).startswith("其中"):
+    if arabic.group(2) is None and not words_before:
         bare_ok = flat.gap[first] and not flat.gap[limit]
         return at if bare_ok else limit
-    if first > at:  # 其中 in front: nothing glued
+    if words_before:  # nothing glued to the number
         return at
     glued = first > 0 and flat.text[first - 1] in DIGITS and not flat.gap[first]
     return last - 1 if glued else at
 
 
-_ARABIC = regex.compile(r"(?:其中[:：]?)?(\d+)?([、.．])?$")
+_ARABIC = regex.compile(r"(\d+)(\p{P})?$")
 
 
 def _read_zone(flat: Flat, row: Row, start: int, limit: int, kn: LegacyKnowledge) -> int:
