@@ -25,16 +25,13 @@ import sys
 import time
 from pathlib import Path
 
+from extractor import extract
+from extractor.legacy import legacy_knowledge
+from extractor.legacy.prose import read_prose
+from extractor.legacy.text import flatten
+from extractor.load import load
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from extractor import extract  # noqa: E402
-from extractor.legacy import legacy_knowledge  # noqa: E402
-from extractor.legacy.prose import read_prose  # noqa: E402
-from extractor.legacy.text import flatten  # noqa: E402
-from extractor.load import load  # noqa: E402
-from tests.test_legacy_prose import TRAPS  # noqa: E402
-
 LEGACY = ROOT / "fixtures" / "corpus" / "legacy"
 TRAP_TERMS = ["受理审批事项", "审批事项", "行政处罚", "减免税", "税费减免", "咨询投诉", "行政许可"]
 
@@ -70,6 +67,9 @@ def agreeing(found: list[tuple[str, int]], truth: dict) -> int:
 
 
 def main() -> None:
+    sys.path.insert(0, str(ROOT))  # the trap sentences of the tests
+    from tests.test_legacy_prose import TRAPS
+
     start = time.perf_counter()
     import jieba
 
