@@ -159,3 +159,16 @@ def test_digit_runs_never_give_a_confident_wrong_number(tmp_path, rows, run_toge
             assert got.value == value, (key, got.value, value, got.note)
     if not run_together:
         assert all(report.value(k) == v for k, v in truth_values.items())
+
+
+def test_eval_scores_legacy_reports_and_their_findings():
+    from extractor.evaluate import evaluate
+
+    documents = [LEGACY / name for name in REPORTS]
+    result = evaluate(documents, LEGACY / "truth", extract)
+    assert result.exact_rate == 1.0
+    # Each published inconsistency is matched, but those that need the previous year's report.
+    for score in result.documents:
+        items = truth(score.file)["published_inconsistencies"]
+        assert score.findings_matched == sum(not i["rule"].startswith("L2") for i in items)
+        assert score.unexpected_errors == []
