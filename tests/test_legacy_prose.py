@@ -115,6 +115,8 @@ TRAPS = [
     "全年行政处罚23件。",
     "受理咨询投诉15564件。",
     "落实各项税收优惠政策，减免税219062.78元。",
+    # All of a body's reviews and lawsuits, not those about disclosure.
+    "全年办理行政复议案件35件，行政诉讼案件12件，未发生行政复议被撤销的情况。",
 ]
 
 
@@ -123,7 +125,13 @@ def test_keyword_traps_are_not_disclosure_figures(tmp_path, sentence):
     found = figures(tmp_path, sentence)
     assert found.get("applications.received") in (None, 3)  # 3: the real one, in the 4th
     assert not {k for k in found if k.startswith(("fees.", "consultations.", "admin."))}
-    assert "review_litigation.review" not in found
+    assert not {k for k in found if k.startswith("review_litigation.")}
+
+
+def test_not_granted_is_denied(tmp_path):
+    # The survey's wordings 同意公开答复 and 不同意公开答复 in one sentence.
+    found = figures(tmp_path, "对申请的答复中，同意公开答复5条，不同意公开答复3条。")
+    assert found == {"responses.granted": 5, "responses.denied": 3}
 
 
 @pytest.mark.parametrize("sentence", [
