@@ -250,9 +250,8 @@ def _joins(flat: Flat, previous: Row, start: int, kn: LegacyKnowledge) -> bool:
     between = start - previous.values_end
     if _PROSE_MARK.search(flat.text, previous.end, start):
         return False
-    if previous.tokens:
-        return between <= _JOIN_ROWS or (between <= _UNKNOWN_ROW * 3 and any(
-            ch in DIGITS for ch in flat.text[previous.values_end:start]))
+    if previous.tokens:  # rows we do not know, or a heading of the table's own (二、依申请公开情况)
+        return between <= _UNKNOWN_ROW * 3
     return between <= _JOIN_ROWS  # a row printed without values, right before the next
 
 
