@@ -8,6 +8,8 @@ For each file: the median over N runs of (a) `pymupdf.open` + `get_text()` of ev
 only), (b) `extractor.extract`, (c) `extractor.audit.audit` of the extracted report; the ratios
 of (b) and (b)+(c) to (a), pages per second and the peak Python memory of one extract
 (tracemalloc; MuPDF's own C allocations are not counted). Imports and caches are warmed first.
+The legacy reports (fixtures/corpus/legacy, 2008–2018) are compared with the modern text
+reports: the median extract time of each, and their ratio.
 Prints a markdown table and the machine it ran on, for docs/PERFORMANCE.md. Not a test:
 timings are measured, never asserted.
 """
@@ -37,7 +39,8 @@ SCANNED = "huaian_city_2024_scanned.pdf"
 
 def default_files(ocr: bool) -> list[Path]:
     files = []
-    for folder in (ROOT / "fixtures" / "corpus", ROOT / "fixtures" / "generated"):
+    for folder in (ROOT / "fixtures" / "corpus", ROOT / "fixtures" / "corpus" / "legacy",
+                   ROOT / "fixtures" / "generated"):
         files += sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES
                         and p.name != "template_2021_blank.docx")
     return [p for p in files if ocr or p.name != SCANNED]
@@ -92,12 +95,15 @@ def main() -> None:
           "extract+audit ratio | pages/s | peak MiB |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     ratios = []
+    text_times: dict[bool, list[float]] = {True: [], False: []}  # legacy? → extract seconds
     for f in files:
         repeat = 1 if f.name == SCANNED else args.repeat
         t_extract = median_time(lambda: extract(f), repeat)
         report = extract(f)
         t_audit = median_time(lambda: audit(report), repeat)
         pages = report.meta.page_count
+        if f.suffix.lower() != ".pdf":
+            text_times[report.meta.format == "legacy"].append(t_extract)
         memory = peak_memory(lambda: extract(f))
         if f.suffix.lower() == ".pdf":
             t_raw = median_time(lambda: raw_pymupdf(f), max(repeat, 5))
@@ -114,6 +120,11 @@ def main() -> None:
         print()
         print(f"text-layer PDFs: extract / raw PyMuPDF median {statistics.median(ratios):.2f}×, "
               f"max {max(ratios):.2f}× over {len(ratios)} files")
+    if text_times[True] and text_times[False]:
+        legacy, modern = (statistics.median(text_times[k]) * 1000 for k in (True, False))
+        print(f"text reports: legacy median {legacy:.1f} ms over {len(text_times[True])} files, "
+              f"modern median {modern:.1f} ms over {len(text_times[False])} files "
+              f"(legacy / modern {legacy / modern:.2f}×)")
 
 
 if __name__ == "__main__":

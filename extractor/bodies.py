@@ -158,15 +158,17 @@ def parse_agency(name: str, patterns_dirs: tuple[str, ...] = ()) -> Body:
             rest = rest[: -len(spelling)] + canonical
             break
     bare = bool(places) and not rest
+    kind = _kind(rest, rules, bare)
     if places:
         last = places[-1]
         level = last.level
-        if bare:
+        if bare or kind == "government":
+            # A place's government however spelled is one body: 平潭综合实验区管委会 is
+            # 平潭综合实验区, as 上海市 is 上海市人民政府.
             rest = rules.bare_by_suffix.get(last.suffix,
                                            rules.bare_by_level.get(last.level, rules.bare_default))
     else:
         level = "national" if any(p.search(agency) for p in rules.national) else None
-    kind = _kind(rest, rules, bare)
     return Body(agency=agency, body="".join(p.name for p in places) + rest, level=level,
                 kind=kind, region="".join(p.name for p in places) or None)
 

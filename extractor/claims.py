@@ -14,12 +14,11 @@ from functools import lru_cache
 from typing import Annotated
 
 import regex
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .document import Document
-from .errors import PatternsError
 from .numbers import parse_chinese_numeral, units
-from .patterns import load_patterns
+from .patterns import load_patterns, validated
 from .schema import Claim
 from .segment import Segmentation, TextRegion, section_text
 from .textnorm import nfkc
@@ -101,14 +100,7 @@ class ClaimRules:
 @lru_cache(maxsize=8)
 def claim_rules(extra_dirs: tuple[str, ...] = ()) -> ClaimRules:
     patterns = load_patterns(extra_dirs)
-    try:
-        spec = ClaimPatterns.model_validate(patterns.extra.get("claims", {}))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise PatternsError(f"invalid patterns/claims.yaml at {where}: {first['msg']}") from None
-    except regex.error as exc:
-        raise PatternsError(f"invalid regular expression in patterns/claims.yaml: {exc}") from None
+    spec = validated(ClaimPatterns, patterns.extra.get("claims", {}), "claims")
     active = patterns.tables.active
     counts = "|".join(map(regex.escape, units("count", extra_dirs)))
     token = regex.compile(

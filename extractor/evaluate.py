@@ -103,6 +103,20 @@ def _truth_signature(item: dict) -> tuple:
                       item.get("cells", []))
 
 
+_LEGACY_RULE = re.compile(r"\s*(L\d)\b")
+
+
+def _legacy_match(item: dict, finding: Finding) -> bool:
+    """A legacy truth entry ("L4 prose vs table (主动公开)") names its rule family and some of
+    the cells involved: a finding of that family and severity involving one of them is it."""
+    family = _LEGACY_RULE.match(str(item.get("rule", "")))
+    if family is None or not finding.rule.startswith(family.group(1) + "_"):
+        return False
+    cells = {c.key for c in finding.cells}
+    return (finding.severity == item.get("severity", "error")
+            and (not item.get("cells") or bool(cells & set(item["cells"]))))
+
+
 def score(report: Report, truth: dict, truth_file: str, findings: list[Finding]) -> DocumentScore:
     result = DocumentScore(file=report.meta.source, truth=truth_file)
     values = {v.key: v for v in report.values}
@@ -120,16 +134,22 @@ def score(report: Report, truth: dict, truth_file: str, findings: list[Finding])
             result.wrong.append(WrongCell(key=key, expected=expected, got=got[key],
                                           confidence=values[key].confidence))
     result.extra = [k for k, v in got.items() if k not in truth["values"] and v is not None]
-    expected = {_truth_signature(i) for i in truth.get("published_inconsistencies", [])}
-    found = {_finding_signature(f) for f in findings}
-    result.findings_expected = len(expected)
-    result.findings_found = len(found)
-    result.findings_matched = len(expected & found)
+    items = truth.get("published_inconsistencies", [])
+    legacy = [i for i in items if _LEGACY_RULE.match(str(i.get("rule", "")))]
+    legacy_found = [f for f in findings if any(_legacy_match(i, f) for i in legacy)]
+    expected = {_truth_signature(i) for i in items if i not in legacy}
+    found = {_finding_signature(f) for f in findings if f not in legacy_found}
+    result.findings_expected = len(expected) + len(legacy)
+    result.findings_found = len(found) + len(legacy_found)
+    result.findings_matched = len(expected & found) + sum(
+        any(_legacy_match(i, f) for f in findings) for i in legacy)
     result.unexpected_errors = [f"{f.rule}: {f.message_en}" for f in findings
-                                if f.severity == "error" and _finding_signature(f) not in expected]
+                                if f.severity == "error" and _finding_signature(f) not in expected
+                                and f not in legacy_found]
     result.missed_findings = [str(item.get("rule")) + ": " + str(item.get("detail", ""))[:120]
-                              for item in truth.get("published_inconsistencies", [])
-                              if _truth_signature(item) not in found]
+                              for item in items
+                              if _truth_signature(item) not in found
+                              and not any(_legacy_match(item, f) for f in findings)]
     return result
 
 

@@ -67,7 +67,6 @@ def _cell(report: Report, key: str) -> str:
 def render(report: Report, console, patterns_dirs: tuple[str, ...] = ()) -> None:
     """Print a report as rich tables (printed labels beside the canonical keys), then its
     warnings."""
-    from rich.measure import Measurement
     from rich.table import Table
 
     tpl = templates(patterns_dirs)
@@ -88,6 +87,12 @@ def render(report: Report, console, patterns_dirs: tuple[str, ...] = ()) -> None
     m = report.meta
     console.print(f"[bold]{m.title or m.source}[/bold]  {m.agency or '?'} · {m.year or '?'} · "
                   f"format {m.format} · {m.kind}, {m.page_count} page(s)")
+    if m.format == "legacy":
+        _print_wide(console, _legacy_table(report))
+        for w in report.warnings:
+            console.print(f"[yellow]warning[/yellow] {w.code}: ", end="")
+            console.print(w.message, markup=False)
+        return
     specs = tpl.tables.active
     active = table("active", "item")
     fields = [f for f in tpl.active_field_specs
@@ -116,14 +121,44 @@ def render(report: Report, console, patterns_dirs: tuple[str, ...] = ()) -> None
                                       for f in tpl.review_field_order])
     for table in (active, apps, review):
         if table.row_count:
-            # Narrower than the table's numbers need (a small terminal, a pipe's 80 columns):
-            # longer lines rather than a lost column.
-            needed = Measurement.get(console, console.options.update_width(10_000), table).minimum
-            width = console.width
-            console.width = max(width, needed)
-            try:
-                console.print(table, crop=False)
-            finally:
-                console.width = width
+            _print_wide(console, table)
     for w in report.warnings:
         console.print(f"[yellow]warning[/yellow] {w.code}: {w.message}")
+
+
+def _print_wide(console, table) -> None:
+    """Narrower than the table's numbers need (a small terminal, a pipe's 80 columns): longer
+    lines rather than a lost column."""
+    from rich.measure import Measurement
+
+    needed = Measurement.get(console, console.options.update_width(10_000), table).minimum
+    width = console.width
+    console.width = max(width, needed)
+    try:
+        console.print(table, crop=False)
+    finally:
+        console.width = width
+
+
+_LEGACY_SUFFIX = ".cumulative"
+
+
+def _legacy_table(report: Report):
+    """A legacy report's values: one row per indicator, 本年度 and 历年累计 side by side, and
+    where each was read (统计表 or prose)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    shown = Table(title="政府信息公开情况统计表 / 正文 (legacy)", title_justify="left")
+    shown.add_column("key", no_wrap=True)
+    shown.add_column("本年度\nyear", justify="right")
+    shown.add_column("历年累计\ncumulative", justify="right")
+    shown.add_column("from")
+    indicators = list(dict.fromkeys(v.key.removesuffix(_LEGACY_SUFFIX) for v in report.values))
+    for key in indicators:
+        cells = [_cell(report, key), _cell(report, key + _LEGACY_SUFFIX)]
+        found = [v for v in (report.get(key), report.get(key + _LEGACY_SUFFIX)) if v]
+        where = " / ".join(dict.fromkeys("统计表" if v.table == "legacy" else "正文"
+                                         for v in found))
+        shown.add_row(Text(key), *(Text.from_markup(c) for c in cells), Text(where))
+    return shown

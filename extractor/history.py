@@ -13,7 +13,14 @@ what the neighbouring reports say about it is reconstructed:
   the next report's `prior_items`, or a count with its change in items in the next report's
   prose ("行政许可710项，比2019年减少183项");
 - a year-on-year percentage ("接收…29130件，较2019年下降6.62%") gives the interval of last
-  year's value that rounds or truncates to the printed percentage.
+  year's value that rounds or truncates to the printed percentage;
+- legacy running totals (L2): 历年累计 (year m) = the next report's 历年累计 − its 本年度, and
+  本年度 (year m) = that − the previous report's 历年累计 (only when not negative: a body that
+  restarted its series breaks the chain).
+
+Every body-year also gets the harmonized series of patterns/crosswalk.yaml (`History.series`):
+applications received, granted, reviews … from whichever keys the year's format prints, with
+how exactly they match the series.
 
 A reconstructed key that is a sum of canonical keys is written with "+" (the expression the
 report's figure stands for). Every row carries its `status` (printed, derived, reconstructed),
@@ -32,15 +39,16 @@ import pandas as pd
 from . import __version__
 from .audit import audit
 from .audit.expressions import Context, evaluate
-from .claims import ClaimRules, claim_alternatives, claim_rules, subjects
 from .audit.rules import load_rules
+from .claims import ClaimRules, claim_alternatives, claim_rules, subjects
+from .crosswalk import SERIES_COLUMNS, crosswalk, series_rows
 from .labels import templates
 from .schema import Claim, Report
 from .store import Store
 from .textnorm import compact
 
 PANEL_COLUMNS = ["body", "year", "key", "value", "value_exact", "low", "high", "status",
-                 "method", "source", "confidence", "note"]
+                 "method", "source", "table", "confidence", "note"]
 CHECK_COLUMNS = ["body", "year", "previous_year", "rule", "rule_number", "checked", "failed",
                  "skipped", "skipped_because", "source", "previous_source"]
 FINDING_COLUMNS = ["body", "year", "previous_year", "rule", "rule_number", "severity", "expected",
@@ -48,6 +56,7 @@ FINDING_COLUMNS = ["body", "year", "previous_year", "rule", "rule_number", "seve
                    "previous_source"]
 
 CARRY_ROWS = ("applications.carried_over.", "applications.carried_forward.")
+CUMULATIVE = ".cumulative"
 
 
 @dataclass
@@ -55,6 +64,7 @@ class History:
     panel: pd.DataFrame  # PANEL_COLUMNS
     checks: pd.DataFrame  # CHECK_COLUMNS: cross-year rule tallies per pair of years
     findings: pd.DataFrame  # FINDING_COLUMNS: cross-year findings
+    series: pd.DataFrame  # SERIES_COLUMNS: the harmonized series (patterns/crosswalk.yaml)
 
     @property
     def bodies(self) -> list[str]:
@@ -66,15 +76,17 @@ def build_history(store: Store, *, body: str | None = None, years: tuple[int, in
                   ) -> History:
     """The panel of every body in `store` (or those matching `body`), audited across years."""
     chosen = _chosen_reports(store, body)
-    panel, checks, findings = [], [], []
+    panel, checks, findings, series = [], [], [], []
+    harmonized = crosswalk(patterns_dirs)
     cross_year = {r.id for r in load_rules(rules_dirs, patterns_dirs)
                   if r.scope == "consecutive_years"}
     for name, by_year in chosen.items():
         reports = {year: _load(store, sha, name, year) for year, sha in by_year.items()}
         first, last = years or (min(reports), max(reports))
+        by_year_rows: dict[int, list[dict]] = {}
         for year, report in sorted(reports.items()):
             if first <= year <= last:
-                panel += _printed(name, year, report)
+                by_year_rows[year] = _printed(name, year, report)
             previous = reports.get(year - 1)
             if previous is None or not first <= year - 1 < year <= last:
                 continue
@@ -92,13 +104,17 @@ def build_history(store: Store, *, body: str | None = None, years: tuple[int, in
                                  "message_en": f.message_en}
                          for f in result.findings if f.rule in cross_year]
         for year in range(first, last + 1):
-            if year not in reports:
-                panel += _reconstructed(name, year, reports, patterns_dirs)
+            rows = (by_year_rows[year] if year in reports
+                    else _reconstructed(name, year, reports, patterns_dirs))
+            panel += rows
+            fmt = reports[year].meta.format if year in reports else None
+            series += series_rows(name, year, rows, fmt, harmonized)
     return History(
         panel=pd.DataFrame(panel, columns=PANEL_COLUMNS).sort_values(
             ["body", "year", "key", "status"], kind="stable", ignore_index=True),
         checks=pd.DataFrame(checks, columns=CHECK_COLUMNS),
-        findings=pd.DataFrame(findings, columns=FINDING_COLUMNS))
+        findings=pd.DataFrame(findings, columns=FINDING_COLUMNS),
+        series=pd.DataFrame(series, columns=SERIES_COLUMNS))
 
 
 def _chosen_reports(store: Store, body: str | None) -> dict[str, dict[int, str]]:
@@ -127,22 +143,22 @@ def _load(store: Store, sha: str, body: str, year: int) -> Report:
 
 
 def _row(body: str, year: int, key: str, value, status: str, source: str, *, method=None,
-         confidence=None, note=None, low=None, high=None) -> dict:
+         confidence=None, note=None, low=None, high=None, table=None) -> dict:
     exact = None if value is None else (str(value) if isinstance(value, int)
                                         else format(value, "f"))
     return {"body": body, "year": year, "key": key,
             "value": None if value is None else float(value), "value_exact": exact,
             "low": None if low is None else float(low), "high": None if high is None else float(high),
-            "status": status, "method": method, "source": source, "confidence": confidence,
-            "note": note}
+            "status": status, "method": method, "source": source, "table": table,
+            "confidence": confidence, "note": note}
 
 
 def _printed(body: str, year: int, report: Report) -> list[dict]:
     source = report.meta.source
     rows = [_row(body, year, v.key, v.value, "printed", source, confidence=v.confidence,
-                 note=v.null_reason or v.note) for v in report.values]
+                 note=v.null_reason or v.note, table=v.table) for v in report.values]
     rows += [_row(body, year, v.key, v.value, "derived", source, method=v.note,
-                  confidence=v.confidence) for v in report.derived]
+                  confidence=v.confidence, table=v.table) for v in report.derived]
     return rows
 
 
@@ -179,6 +195,37 @@ def _reconstructed(body: str, year: int, reports: dict[int, Report],
     for later_year, later in sorted(reports.items()):
         if later_year > year:
             rows += _from_changes(body, year, later, patterns_dirs)
+    if after is not None:
+        rows += _from_running_totals(body, year, before, after)
+    return rows
+
+
+def _from_running_totals(body: str, year: int, before: Report | None, after: Report
+                         ) -> list[dict]:
+    """L2 backwards: a legacy running total of `year` is the next report's less its year's
+    figure; the year's own figure is that less the previous report's running total. A body
+    may restart its series, so a negative figure is a broken chain, never a value."""
+    rows = []
+    printed = {v.key: v for v in after.values}
+    earlier = {v.key: v for v in before.values} if before is not None else {}
+    for key, total in printed.items():
+        figure = printed.get(key.removesuffix(CUMULATIVE))
+        if not key.endswith(CUMULATIVE) or figure is None or None in (total.value, figure.value):
+            continue
+        running = total.value - figure.value
+        if running < 0:
+            continue
+        confidence = min(total.confidence, figure.confidence)
+        rows.append(_row(body, year, key, running, "reconstructed", after.meta.source,
+                         confidence=confidence, table=total.table,
+                         method=f"历年累计 − 本年度 of {year + 1} (L2)"))
+        start = earlier.get(key)
+        if start is not None and start.value is not None and running - start.value >= 0:
+            rows.append(_row(body, year, figure.key, running - start.value, "reconstructed",
+                             f"{before.meta.source}, {after.meta.source}",
+                             confidence=min(confidence, start.confidence), table=figure.table,
+                             method=f"历年累计 of {year + 1} − 本年度 of {year + 1} − "
+                                    f"历年累计 of {year - 1} (L2)"))
     return rows
 
 

@@ -217,6 +217,19 @@ class Patterns(_Model):
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
+def validated(model: type[BaseModel], data: Any, name: str) -> Any:
+    """`data`, the document of patterns/<name>.yaml, as `model`: a mistake raises one
+    PatternsError naming the file and the place in it."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise PatternsError(f"invalid patterns/{name}.yaml at {where}: {first['msg']}") from None
+    except regex.error as exc:
+        raise PatternsError(f"invalid regular expression in patterns/{name}.yaml: {exc}") from None
+
+
 def section_ordinal(key: str, extra_dirs: tuple[str, ...] = ()) -> str:
     """The Chinese numeral a section is printed under (active → 二), from headings.yaml."""
     number = next(s.number for s in load_patterns(extra_dirs).headings.sections if s.key == key)

@@ -16,6 +16,7 @@ from .claims import claim_rules, extract_claims
 from .document import Document
 from .errors import DamagedInput, NotAReport
 from .labels import templates
+from .legacy import extract_legacy, legacy_knowledge
 from .load import load
 from .meta import report_meta
 from .numbers import convert_amount, parse_number
@@ -32,6 +33,7 @@ def check_patterns(patterns_dirs: tuple[str, ...] = ()) -> None:
     user's pattern file is found before the first document, not once per document."""
     templates(patterns_dirs)
     claim_rules(patterns_dirs)
+    legacy_knowledge(patterns_dirs)
 
 
 def extract(path: str | Path, *, patterns_dirs: tuple[str, ...] = (), ocr: str = "auto") -> Report:
@@ -41,6 +43,11 @@ def extract(path: str | Path, *, patterns_dirs: tuple[str, ...] = (), ocr: str =
 
 
 def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ()) -> Report:
+    # A legacy report (2008–2018: a 统计表 and prose, no standard tables) has its own reader;
+    # it declines every document that prints the labels of the 2019/2021 formats.
+    legacy = extract_legacy(document, patterns_dirs)
+    if legacy is not None:
+        return legacy
     tpl = templates(patterns_dirs)
     seg = segment(document, patterns_dirs)
     located = locate(seg, tpl)

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TableName = Literal["active", "applications", "review_litigation"]
+# legacy: the 统计表 of a pre-2019 report; prose: a legacy figure stated only in the narrative.
+TableName = Literal["active", "applications", "review_litigation", "legacy", "prose"]
 # "2019-variant": a 2019-format report whose table 2 is the city-level variant (docs/DOMAIN.md).
 FormatName = Literal["2019", "2019-variant", "2021", "hybrid", "legacy"]
 NullReason = Literal["blank", "dash", "slash", "none", "not_applicable", "unreadable"]

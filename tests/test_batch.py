@@ -244,7 +244,8 @@ def test_acceptance_1000_generated_reports_with_5_percent_corrupted(tmp_path):
     assert outcome["kill_resume_equal"]
 
 
-@pytest.mark.parametrize("name", ["01_batch_and_shares.ipynb", "02_audit_a_series.ipynb"])
+@pytest.mark.parametrize("name", ["01_batch_and_shares.ipynb", "02_audit_a_series.ipynb",
+                                  "03_legacy_history.ipynb"])
 def test_notebook_runs_top_to_bottom(name):
     import nbformat
     from nbclient import NotebookClient
@@ -257,6 +258,9 @@ def test_notebook_runs_top_to_bottom(name):
     text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
     if name.startswith("01"):
         assert "0 failed" in text and any("image/png" in o.get("data", {}) for o in outputs)
+    elif name.startswith("03"):
+        assert "L2_running_total" in text and "2949" in text and "close" in text
+        assert any("image/png" in o.get("data", {}) for o in outputs)
     else:
         assert "carry_over_across_years" in text and "31194" in text
 

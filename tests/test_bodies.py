@@ -24,6 +24,8 @@ from .conftest import CORPUS, FIXTURES
     ("上海市", "上海市人民政府", "province", "government", "上海市"),  # a municipality
     ("上海市人民政府办公厅", "上海市人民政府办公厅", "province", "office", "上海市"),
     ("平潭综合实验区", "平潭综合实验区", "zone", "government", "平潭综合实验区"),
+    # A zone's 管委会 is the zone's government: the same body as the bare zone.
+    ("平潭综合实验区管委会", "平潭综合实验区", "zone", "government", "平潭综合实验区"),
     ("安化县柳溪镇人民政府", "安化县柳溪镇人民政府", "township", "government", "安化县柳溪镇"),
     ("金桥区东湖街道", "金桥区东湖街道办事处", "township", "government", "金桥区东湖街道"),
     # 城乡 inside a department name is not a township, 城市 not a city.

@@ -188,3 +188,80 @@ def test_cli_history(tmp_path):
     assert result.exit_code == 2 and "no report of a body named like '不存在'" in result.output
     result = runner.invoke(app, ["history", str(store), "--years", "2024-2019"])
     assert result.exit_code == 2 and "the earlier year comes first (2019-2024)" in result.output
+
+
+# -- one body from 2013 to 2024: legacy and modern reports in one harmonized series -----------
+
+PINGTAN = [CORPUS / "legacy" / f"pingtan_shiyanqu_{y}.txt" for y in (2013, 2014, 2016)] + \
+    [CORPUS / f"pingtan_{y}_page.txt" for y in (2023, 2024)]
+
+
+@pytest.fixture(scope="module")
+def pingtan_store(tmp_path_factory) -> Path:
+    return store_of(PINGTAN, tmp_path_factory.mktemp("pingtan") / "s.duckdb")
+
+
+def test_both_eras_in_one_series(pingtan_store):
+    with Store(pingtan_store, read_only=True) as opened:
+        history = build_history(opened, body="平潭")
+    assert history.bodies == ["平潭综合实验区"]  # 平潭综合实验区管委会 (2014) is the same body
+    series = history.series.set_index(["year", "series"])
+    granted_2014, granted_2024 = series.loc[(2014, "granted")], series.loc[(2024, "granted")]
+    assert (granted_2014.value_exact, granted_2014.exactness, granted_2014["keys"],
+            granted_2014.source) == ("1", "close", "legacy.responses.granted",
+                                     "pingtan_shiyanqu_2014.txt")
+    assert (granted_2024.value_exact, granted_2024.exactness, granted_2024.format) == \
+        ("71", "exact", "2021")
+    assert series.loc[(2023, "denied")]["keys"] == "applications.denied.total.total"
+    assert series.loc[(2023, "denied")].status == "derived"  # the sum of the 8 reasons
+    assert series.loc[(2013, "proactively_disclosed")].value_exact == "72804"
+    # 2015 has no report: its figure follows from the running totals around it (L2).
+    rebuilt = series.loc[(2015, "proactively_disclosed")]
+    assert (rebuilt.value_exact, rebuilt.status) == ("2949", "reconstructed")  # 85376−3460−78967
+    assert "L2" in rebuilt.note
+    # The application series restarted (2014: 1 in total, 2016: 0): no 2015 figure from it.
+    assert (2015, "applications_received") not in series.index
+    checks = history.checks.set_index(["year", "rule"])
+    assert checks.loc[(2014, "L2_running_total"), "failed"] == 0
+    assert checks.loc[(2014, "L2_running_total"), "checked"] >= 10
+
+
+def test_cli_history_prints_the_series_with_its_exactness(pingtan_store, tmp_path):
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    result = runner.invoke(app, ["history", str(pingtan_store), "--body", "平潭"],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "legacy" in result.output and "2021" in result.output and "no report" in result.output
+    assert "1≈" in result.output  # 2014 granted, close to the 2021 予以公开
+    assert "(2949)" in result.output  # 2015, reconstructed
+    assert "2014 with 2013: L2_running_total" in result.output
+    result = runner.invoke(app, ["history", str(pingtan_store), "-f", "parquet",
+                                 "--to", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    series = pd.read_parquet(tmp_path / "out" / "series.parquet")
+    assert {"exactness", "reason", "keys", "status", "source"} <= set(series.columns)
+
+
+def test_cli_history_with_blank_cells(tmp_path):
+    """Blank cells are NaN in the panel: the rendering must not hand rich a float."""
+    store = store_of([CORPUS / "shuyang_county_fgj_2023.html"], tmp_path / "s.duckdb")
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(app, ["history", str(store), "--keys"], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    assert "applications.new_received.commercial" in result.output
+
+
+def test_a_bad_crosswalk_is_one_clear_error(tmp_path, pingtan_store):
+    patterns = tmp_path / "patterns"
+    patterns.mkdir()
+    (patterns / "crosswalk.yaml").write_text(
+        "series:\n  granted:\n    from:\n      - {formats: [legacy], keys: [legacy.responses.granted],"
+        " exactness: roughly, reason: x}\n", encoding="utf-8")
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(app, ["history", str(pingtan_store), "--patterns", str(patterns)])
+    assert result.exit_code == 2
+    assert result.output.startswith("nianbao: invalid patterns/crosswalk.yaml at series.granted")

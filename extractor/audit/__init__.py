@@ -41,7 +41,7 @@ def audit(report: Report, previous: Report | None = None, *, rules_dirs: tuple[s
             continue
         result.findings += evaluate_rule(rule, ctx, tallies[rule.id])
     claim_rule = prose_rules.get(6)
-    if claim_rule is not None:
+    if claim_rule is not None and ctx.formats["applications"] in claim_rule.formats:
         yoy = prose_rules.get(10)
         findings, checks = check_claims(ctx, claim_rule, yoy, tallies[claim_rule.id],
                                         tallies[yoy.id] if yoy else None, patterns_dirs)

@@ -1,25 +1,29 @@
 """A small, safe evaluator for the expressions of patterns/rules.yaml and patterns/claims.yaml.
 
 An expression is a list of terms summed: canonical keys, "-key" to subtract, "*" for the rows
-of a group in the report's format, "previous:key" for last year's report, "{subject}" for the
+of a group in the report's format, "previous:key" for last year's report, "prose:key" for the
+figure the prose states for a key (a claim; with "*", every matching claim summed), "?key" for
+a term that counts as 0 when the report does not print it, "{subject}" for the
 review/litigation blocks a prose claim names. No code from YAML is ever executed.
 """
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fnmatch import fnmatchcase
 
 import regex
 
 from ..labels import Templates
 from ..numbers import parse_number
-from ..schema import RELIABLE, Report, Value
+from ..schema import RELIABLE, Claim, Report, Value
 from ..textnorm import nfkc
 from .model import CellRef
 
 NO_VALUE_AS_ZERO = {"blank", "dash", "slash", "none", "not_applicable"}
+CUMULATIVE = ".cumulative"
 
 
 @dataclass
@@ -37,9 +41,28 @@ class Context:
         self.table3_format = table3_format(self.report, self.tpl)
         self.formats = {"applications": self.table3_format,
                         "active": table2_format(self.report, self.tpl)}
+        if self.report.meta.format == "legacy":  # no standard tables: legacy rules only
+            self.formats = {"applications": "legacy", "active": "legacy"}
+
+    def restricted(self, sources: list[str] | None) -> Context:
+        """The same reports with only the values printed in `sources` (tables) visible."""
+        if not sources:
+            return self
+        narrowed = copy(self)
+        narrowed.values = {k: v for k, v in self.values.items() if v.table in sources}
+        narrowed.previous_values = {k: v for k, v in self.previous_values.items()
+                                    if v.table in sources}
+        return narrowed
 
     def expand(self, placeholder: str) -> list[str]:
-        """The values of "@rows", "@columns", "@blocks", "@items"."""
+        """The values of "@rows", "@columns", "@blocks", "@items", "@cumulative" (keys printed
+        with their running total, `key` and `key.cumulative`) and "@claimed" (keys the prose
+        states a count for)."""
+        if placeholder == "@cumulative":
+            return [k for k in self.values if not k.endswith(CUMULATIVE)
+                    and k + CUMULATIVE in self.values]
+        if placeholder == "@claimed":
+            return list(dict.fromkeys(c.id for c in self.report.claims if c.role == "count"))
         if placeholder == "@rows":
             return [r.key for r in self.tpl.rows_for(self.table3_format)]
         if placeholder == "@columns":
@@ -73,10 +96,12 @@ class Sum:
     blanks: list[str] = field(default_factory=list)
     half_ulps: Decimal = Decimal(0)  # rounding interval of the printed amounts
     amounts: bool = False
+    claims: list[Claim] = field(default_factory=list)  # prose figures among the terms
+    empty: bool = False  # every term was optional and none is printed
 
     @property
     def complete(self) -> bool:
-        return not self.missing
+        return not self.missing and not self.empty
 
 
 def substitute(term: str, bindings: dict[str, str]) -> str:
@@ -116,8 +141,19 @@ def evaluate(terms: list[str], ctx: Context, bindings: dict[str, str] | None = N
              blanks: str = "zero", subject: str | None = None) -> Sum:
     """The sum of `terms` over the reports, with every cell it read."""
     result = Sum()
+    present = 0
     for term in terms:
-        expanded = keys_of(substitute(term, bindings or {}), ctx, subject)
+        term = substitute(term, bindings or {})
+        optional = term.lstrip("-").startswith("?")
+        if optional:
+            term = term.replace("?", "", 1)
+            if not _present(term, ctx, subject):
+                continue  # an optional row the report does not print
+        present += 1
+        if term.lstrip("-").startswith("prose:"):
+            _add_claims(term, ctx, result)
+            continue
+        expanded = keys_of(term, ctx, subject)
         if not expanded:
             result.missing.append(term)
         for sign, key, previous in expanded:
@@ -140,7 +176,35 @@ def evaluate(terms: list[str], ctx: Context, bindings: dict[str, str] | None = N
             if value.unit:  # an amount: it stands for the interval of its printed decimals
                 result.amounts = True
                 result.half_ulps += _half_ulp(value, ctx.tpl.patterns_dirs)
+    result.empty = present == 0 and bool(terms)
     return result
+
+
+def _present(term: str, ctx: Context, subject: str | None) -> bool:
+    bare = term.lstrip("-")
+    if bare.startswith("prose:"):
+        return any(fnmatchcase(c.id, bare[len("prose:"):]) for c in ctx.report.claims
+                   if c.role == "count")
+    return any(key in (ctx.previous_values if previous else ctx.values)
+               for _, key, previous in keys_of(term, ctx, subject))
+
+
+def _add_claims(term: str, ctx: Context, result: Sum) -> None:
+    """A "prose:key" term: the figure the prose states for `key` (the first claim of it), or
+    with "*" the figures of every matching claim, summed."""
+    sign = -1 if term.startswith("-") else 1
+    wanted = term.lstrip("-")[len("prose:"):]
+    counts = [c for c in ctx.report.claims if c.role == "count"]
+    chosen = ([c for c in counts if fnmatchcase(c.id, wanted)] if "*" in wanted
+              else [c for c in counts if c.id == wanted][:1])
+    if not chosen:
+        result.missing.append(term)
+        return
+    for claim in chosen:
+        result.total += sign * Decimal(claim.value)
+        result.claims.append(claim)
+        result.cells.append(CellRef(key=claim.id, value=claim.value, raw=claim.raw,
+                                    page=claim.page, bbox=claim.bbox, span=claim.span))
 
 
 _DECIMALS = regex.compile(r"\.(\d+)")
@@ -164,3 +228,17 @@ def plain(number: Decimal) -> int | Decimal:
 def likely_cause(cells: list[CellRef]) -> str:
     """publisher when every value was read reliably (confidence ≥ 0.9), extraction otherwise."""
     return "publisher" if all(c.confidence >= RELIABLE for c in cells) else "extraction"
+
+
+def percent_matches(numerator: Decimal, denominator: Decimal, printed: Decimal,
+                    decimals: int) -> tuple[bool, str, Decimal]:
+    """Whether printed% is numerator/denominator rounded or truncated to its decimals."""
+    exact = numerator / denominator * 100
+    step = Decimal(1).scaleb(-decimals)
+    rounded = exact.quantize(step, rounding=ROUND_HALF_UP)
+    truncated = exact.quantize(step, rounding=ROUND_DOWN)
+    if printed == rounded:
+        return True, "rounded", rounded
+    if printed == truncated:
+        return True, "truncated", rounded
+    return False, "", rounded

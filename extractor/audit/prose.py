@@ -9,27 +9,12 @@ one is noted.
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from ..claims import claim_alternatives, claim_rules
-from ..schema import Claim
-from .expressions import Context, Sum, evaluate, likely_cause, plain
+from .expressions import Context, Sum, evaluate, likely_cause, percent_matches, plain
 from .model import ClaimCheck, Finding, RuleTally
 from .rules import Rule
-
-
-def percent_matches(numerator: Decimal, denominator: Decimal, printed: Decimal,
-                    decimals: int) -> tuple[bool, str, Decimal]:
-    """Whether printed% is numerator/denominator rounded or truncated to its decimals."""
-    exact = numerator / denominator * 100
-    step = Decimal(1).scaleb(-decimals)
-    rounded = exact.quantize(step, rounding=ROUND_HALF_UP)
-    truncated = exact.quantize(step, rounding=ROUND_DOWN)
-    if printed == rounded:
-        return True, "rounded", rounded
-    if printed == truncated:
-        return True, "truncated", rounded
-    return False, "", rounded
 
 
 def _first_complete(alternatives, ctx: Context, subject) -> list[Sum]:

@@ -15,7 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..errors import PatternsError
 from ..patterns import load_patterns
-from .expressions import Context, Sum, evaluate, likely_cause, plain, substitute
+from ..schema import TableName
+from .expressions import (
+    Context,
+    Sum,
+    evaluate,
+    likely_cause,
+    percent_matches,
+    plain,
+    substitute,
+)
 from .model import CellRef, Finding, RuleTally, Severity
 
 
@@ -29,8 +38,36 @@ class Text(_Model):
 
 
 class SumCheck(_Model):
+    """The `sum` side equals the `equals` side, or is at most the `at_most` side."""
+
     sum: list[str] = Field(min_length=1)
-    equals: list[str] = Field(min_length=1)
+    equals: list[str] | None = Field(default=None, min_length=1)
+    at_most: list[str] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_relation(self) -> SumCheck:
+        if (self.equals is None) == (self.at_most is None):
+            raise ValueError("a sum check needs exactly one of equals or at_most")
+        return self
+
+    @property
+    def other(self) -> list[str]:
+        return self.equals if self.equals is not None else self.at_most
+
+
+class ShareCheck(_Model):
+    """Each percentage the prose states for a part (claims matching `shares`) equals the part
+    over the total it is part of, rounded or truncated to its printed decimals."""
+
+    shares: list[str] = Field(min_length=1)
+
+
+class ForEach(_Model):
+    """Placeholder values taken from a list placeholder ("@claimed"), filtered by globs."""
+
+    each: str
+    only: list[str] = Field(default_factory=list)
+    except_: list[str] = Field(default_factory=list, alias="except")
 
 
 class EachCheck(_Model):
@@ -49,7 +86,8 @@ class Rule(_Model):
     rule: int | None = None
     description: Text
     scope: Literal["report", "consecutive_years"] = "report"
-    formats: list[Literal["2019", "2021"]] = Field(default_factory=lambda: ["2019", "2021"])
+    formats: list[Literal["2019", "2021", "legacy"]] = Field(
+        default_factory=lambda: ["2019", "2021"])
     table: Literal["applications", "active"] = "applications"
     severity: Severity
     kind: Literal["arithmetic", "prose"] = "arithmetic"
@@ -57,8 +95,12 @@ class Rule(_Model):
     blanks: Literal["zero", "skip"] = "zero"
     # Which side's values a finding is about; the other side's are listed as context.
     names: Literal["both", "equals"] = "both"
-    for_each: dict[str, Union[str, list[str]]] = Field(default_factory=dict)
-    check: Union[SumCheck, EachCheck, None] = None
+    for_each: dict[str, Union[str, list[str], ForEach]] = Field(default_factory=dict)
+    # Only the values printed in these tables are seen (legacy: the 统计表, not the prose).
+    sources: list[TableName] | None = None
+    # Terms that must be printed (or stated) for the rule to apply at all.
+    requires: list[str] = Field(default_factory=list)
+    check: Union[SumCheck, EachCheck, ShareCheck, None] = None
     message: Text
     # The message when every printed value of the `equals` side is blank: not a wrong number
     # but a missing one (a warning about completeness, whatever the rule's severity).
@@ -110,8 +152,18 @@ def load_rules(rules_dirs: tuple[str, ...] = (), patterns_dirs: tuple[str, ...] 
 
 def _bindings(rule: Rule, ctx: Context) -> list[dict[str, str]]:
     names = list(rule.for_each)
-    lists = [ctx.expand(v) if isinstance(v, str) else v for v in rule.for_each.values()]
+    lists = [_values(v, ctx) for v in rule.for_each.values()]
     return [dict(zip(names, combo)) for combo in product(*lists)] if names else [{}]
+
+
+def _values(spec: str | list[str] | ForEach, ctx: Context) -> list[str]:
+    if isinstance(spec, str):
+        return ctx.expand(spec)
+    if isinstance(spec, list):
+        return spec
+    return [v for v in ctx.expand(spec.each)
+            if (not spec.only or any(fnmatchcase(v, g) for g in spec.only))
+            and not any(fnmatchcase(v, g) for g in spec.except_)]
 
 
 def _within(difference: Decimal, rule: Rule, left: Sum, right: Sum) -> tuple[bool, str]:
@@ -134,7 +186,14 @@ def _message(template: str, values: dict[str, Any]) -> str:
 
 def evaluate_rule(rule: Rule, ctx: Context, tally: RuleTally) -> list[Finding]:
     findings = []
+    if isinstance(rule.check, ShareCheck):
+        return _share_check(rule, ctx, tally)
+    ctx = ctx.restricted(rule.sources)
     for bindings in _bindings(rule, ctx):
+        if rule.requires and not evaluate(rule.requires, ctx, bindings).complete:
+            tally.skipped += 1
+            tally.skipped_because.append(f"{_label(bindings)}: needs {', '.join(rule.requires)}")
+            continue
         if isinstance(rule.check, SumCheck):
             finding = _sum_check(rule, ctx, bindings, tally)
             if finding:
@@ -146,7 +205,7 @@ def evaluate_rule(rule: Rule, ctx: Context, tally: RuleTally) -> list[Finding]:
 
 def _sum_check(rule: Rule, ctx: Context, bindings: dict[str, str], tally: RuleTally) -> Finding | None:
     left = evaluate(rule.check.sum, ctx, bindings, rule.blanks)
-    right = evaluate(rule.check.equals, ctx, bindings, rule.blanks)
+    right = evaluate(rule.check.other, ctx, bindings, rule.blanks)
     if not (left.complete and right.complete):
         tally.skipped += 1
         reason = ", ".join(dict.fromkeys(left.missing + right.missing))
@@ -158,6 +217,8 @@ def _sum_check(rule: Rule, ctx: Context, bindings: dict[str, str], tally: RuleTa
     tally.checked += 1
     difference = right.total - left.total
     ok, tolerance = _within(difference, rule, left, right)
+    if rule.check.at_most is not None:
+        ok, tolerance = difference >= 0 or ok, "at most"
     if ok:
         return None
     tally.failed += 1
@@ -175,12 +236,15 @@ def _sum_check(rule: Rule, ctx: Context, bindings: dict[str, str], tally: RuleTa
         values |= {"cells": "、".join(c.key for c in empty), "should": plain(-difference)}
         message = rule.blank_message
     cause = likely_cause(cells)
+    claim = (left.claims + right.claims or [None])[0]
     return Finding(
         rule=rule.id, rule_number=rule.rule, severity=_severity(rule.severity, blank, cause),
         cells=cells, expected=plain(left.total), actual="blank" if blank else plain(right.total),
         difference=None if blank else plain(difference), tolerance=tolerance,
         message_zh=_message(message.zh, values), message_en=_message(message.en, values),
-        likely_cause=cause, category="completeness" if blank else "arithmetic")
+        likely_cause=cause, category="completeness" if blank else "arithmetic",
+        claim=claim.sentence if claim else None, claim_page=claim.page if claim else None,
+        claim_span=claim.span if claim else None, claim_bbox=claim.bbox if claim else None)
 
 
 def _severity(declared: Severity, blank: bool, cause: str) -> Severity:
@@ -189,6 +253,38 @@ def _severity(declared: Severity, blank: bool, cause: str) -> Severity:
     if declared == "error" and (blank or cause == "extraction"):
         return "warning"
     return declared
+
+
+def _share_check(rule: Rule, ctx: Context, tally: RuleTally) -> list[Finding]:
+    claims = ctx.report.claims
+    findings = []
+    for claim in claims:
+        if (claim.role != "share" or claim.refers_to is None or claim.base is None
+                or not any(fnmatchcase(claim.id, g) for g in rule.check.shares)):
+            continue
+        part, total = claims[claim.refers_to], claims[claim.base]
+        if not total.value:
+            tally.skipped += 1
+            continue
+        tally.checked += 1
+        ok, _, value = percent_matches(Decimal(part.value), Decimal(total.value),
+                                       Decimal(claim.value), claim.decimals)
+        if ok:
+            continue
+        tally.failed += 1
+        cells = [CellRef(key=c.id, value=c.value, raw=c.raw, page=c.page, bbox=c.bbox,
+                         span=c.span) for c in (claim, part, total)]
+        values = {"claim": claim.sentence[:80], "expected": f"{value}%",
+                  "actual": f"{claim.value}%", "part": part.value, "total": total.value}
+        findings.append(Finding(
+            rule=rule.id, rule_number=rule.rule, severity=rule.severity, cells=cells,
+            expected=f"{value}%", actual=f"{claim.value}%",
+            tolerance=f"rounding or truncation to {claim.decimals} decimals",
+            message_zh=_message(rule.message.zh, values),
+            message_en=_message(rule.message.en, values), likely_cause="publisher",
+            claim=claim.sentence, claim_page=claim.page, claim_span=claim.span,
+            claim_bbox=claim.bbox))
+    return findings
 
 
 def _each_check(rule: Rule, ctx: Context, tally: RuleTally) -> list[Finding]:
