@@ -73,6 +73,7 @@ def test_figures_found_only_in_the_prose_say_so():
     fax = report.get("legacy.applications.fax")  # "传真提交3条": no such row in the 统计表
     assert (fax.value, fax.table, fax.raw) == (3, "prose", "3条")
     assert fax.note.startswith("stated only in the prose") and "传真提交3条" in fax.note
+    assert fax.confidence < RELIABLE  # read from its wording, not a labelled cell: flagged
     assert report.get("legacy.applications.in_person").table == "legacy"
     visits = report.get("legacy.platform.column_visits")
     assert (visits.value, visits.raw) == (2646000, "264.6万人次")

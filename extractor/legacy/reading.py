@@ -21,6 +21,9 @@ from .table import Table, find_table
 from .text import Flat, flatten, plain_text
 
 _COLUMN_NAMES = {"year": "本年度", "cumulative": "历年累计"}
+# A figure read from the wording around it, not from a labelled cell: flagged (below 0.9), so a
+# phrasing that misreads an unseen report is never a silent error.
+PROSE = 0.85
 
 
 @dataclass
@@ -173,7 +176,7 @@ def _prose_value(flat: Flat, figure: Figure, table: str, kn: LegacyKnowledge,
              else "stated only in the prose")
     return Value(key=PREFIX + figure.key, table=table, value=figure.value, raw=figure.raw,
                  unit=kn.amounts.get(figure.key.removesuffix(CUMULATIVE)),
-                 confidence=round(min(0.9, read), 3), page=page,
+                 confidence=round(min(PROSE, read), 3), page=page,
                  span=list(span) if span else None,
                  bbox=[round(x, 2) for x in bbox] if bbox else None,
                  note=f"{where}: {_excerpt(figure)}")
