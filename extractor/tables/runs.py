@@ -36,7 +36,13 @@ SETTLED = 0.9  # several splits; exactly one satisfies the identities across row
 GUESSED = 0.6  # several splits remain possible: the most plausible one is kept
 _MAX_SPLITS = 20_000
 _MAX_COMBINATIONS = 100_000
+_MAX_PROSE_CHECKS = 1_000  # tied combinations past this stay guesses: too many to tell apart
 _SHOWN = 12  # candidates listed in a warning
+# Longest cell of a run-together row: table 3 and 4 count applications and cases (under ten
+# million); table 2 also holds signed changes and amounts with decimals. Longer pieces are not
+# tried, which keeps the splits of a long run from growing without bound.
+_MAX_COUNT_DIGITS = 7
+_MAX_CELL_CHARS = 14
 
 
 # ------------------------------------------------------------------ finding labels and runs
@@ -118,13 +124,17 @@ def run_at(text: str, start: int, end: int, *, decimal: bool = False,
 
 def _valid(digits: str, breaks: frozenset[int], lo: int, hi: int) -> bool:
     """digits[lo:hi] can be one printed number: no leading zero, no separator inside."""
-    if hi - lo > 1 and digits[lo] == "0":
+    if hi - lo > 1 and digits[lo] == "0" or hi - lo > _MAX_COUNT_DIGITS:
         return False
     return not any(lo < b < hi for b in breaks)
 
 
 def _bounded(digits: str, breaks, n: int, lo: int, hi: int, budget: int) -> Iterator[tuple[int, ...]]:
     """Splits of digits[lo:hi] into n numbers that add up to exactly `budget`."""
+    # None can: a piece longer than the budget is larger than it, and n pieces of a short
+    # run add up to less than n times its longest possible piece.
+    if hi - lo > n * len(str(budget)) or budget >= n * 10 ** (hi - lo - n + 1):
+        return
     if n == 1:
         if _valid(digits, breaks, lo, hi) and int(digits[lo:hi]) == budget:
             yield (budget,)
@@ -188,7 +198,7 @@ def plain_splits(digits: str, n: int, breaks: frozenset[int] = frozenset()) -> l
     out: list[tuple[int, ...]] = []
 
     def walk(lo: int, left: int, acc: tuple[int, ...]) -> None:
-        if len(out) >= _MAX_SPLITS:
+        if len(out) >= _MAX_SPLITS or len(digits) - lo > left * _MAX_COUNT_DIGITS:
             return
         if left == 1:
             if _valid(digits, breaks, lo, len(digits)):
@@ -384,9 +394,10 @@ def _settle(candidates: dict[str, list[tuple[int, ...]]], rows, columns, prose):
                 best.append(picks)
     else:
         best = [_coordinate_ascent(candidates, ambiguous, fixed, score)]
-    if len(best) > 1:
+    if 1 < len(best) <= _MAX_PROSE_CHECKS:
         agreement = [prose({**fixed, **dict(zip(ambiguous, picks))}) for picks in best]
-        best = [picks for picks, a in zip(best, agreement) if a == max(agreement)]
+        most = max(agreement)
+        best = [picks for picks, a in zip(best, agreement) if a == most]
     if len(best) == 1:
         chosen = dict(zip(ambiguous, best[0]))
         return {**fixed, **chosen}, {**confidence, **{k: SETTLED for k in ambiguous}}
@@ -501,9 +512,12 @@ def row_splits(raw: str, kinds: list[str]) -> list[tuple[str, ...]]:
     """Every reading of a run-together table-2 row as len(kinds) printed cells: a sign starts
     a signed cell, a decimal point stays inside an amount, a no-value mark is a cell."""
     out: list[tuple[str, ...]] = []
+    dense = [0] * (len(raw) + 1)  # characters other than spaces from each position on
+    for i in range(len(raw) - 1, -1, -1):
+        dense[i] = dense[i + 1] + (not raw[i].isspace())
 
     def walk(at: int, left: list[str], acc: tuple[str, ...]) -> None:
-        if len(out) >= _MAX_SPLITS:
+        if len(out) >= _MAX_SPLITS or dense[at] > len(left) * _MAX_CELL_CHARS:
             return
         while at < len(raw) and raw[at].isspace():
             at += 1
@@ -519,7 +533,7 @@ def row_splits(raw: str, kinds: list[str]) -> list[tuple[str, ...]]:
             return
         piece = found.group()
         digits_start = at + (1 if piece[0] in "+-−－" else 0)
-        for end in range(digits_start + 1, found.end() + 1):
+        for end in range(digits_start + 1, min(found.end(), at + _MAX_CELL_CHARS) + 1):
             text = raw[at:end]
             number = text.lstrip("+-−－")
             if number.endswith(".") or (len(number.split(".")[0]) > 1 and number[0] == "0"):
