@@ -64,12 +64,14 @@ def grid_span(value: str, cells: int = 1) -> bytes:
     return docx_with({xml: spans})
 
 
-def zip_bomb(member: str, inflated: int, *, declared: int | None = None) -> bytes:
-    """The template with `member` padded by spaces to about `inflated` bytes; `declared`
-    rewrites the size the archive's directory gives for it (a lying archive)."""
+def zip_bomb(member: str, inflated: int, *, declared: int | None = None,
+             level: int = 1) -> bytes:
+    """The template with `member` padded by spaces to about `inflated` bytes (deflate `level`
+    9 packs 1 GB into 1 MB, 1 into 4.7 MB but five times faster); `declared` rewrites the
+    size the archive's directory gives for it (a lying archive)."""
     out = io.BytesIO()
     with zipfile.ZipFile(TEMPLATE) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED,
-                                                            compresslevel=1) as dst:
+                                                            compresslevel=level) as dst:
         for info in src.infolist():
             data = src.read(info)
             if info.filename != member:
