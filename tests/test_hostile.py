@@ -9,14 +9,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from itertools import combinations
 
+import lxml.html
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from extractor import extract
 from extractor.errors import LimitExceeded, PatternsError
 from extractor.limits import Limits
 from extractor.load import load
+from extractor.load.bounds import Bounds
+from extractor.load.html import _table_rows
 from extractor.patterns import load_patterns
+from extractor.segment import _best_chain, _Candidate
+from extractor.tables.runs import sum_splits
 
 from . import hostile_inputs as H
 
@@ -271,3 +279,84 @@ def test_large_inputs_at_the_size_the_issue_names(tmp_path, name):
     original = H.HTML if suffix == ".html" else H.SEED
     assert code == 0 and err == [] and peak < PEAK_MB
     assert {v["key"]: v["value"] for v in json.loads(out)["values"]} == values(extract(original))
+
+
+# ------------------------------------------------------------------ linear, and the same answers
+
+SCORES = st.sampled_from([1.0, 1.3, 1.5, 1.8, 2.0, 2.3, 2.5, 0.1, 0.13, 0.15, 0.2, 0.25])
+
+
+def chain_by_every_pair(candidates):
+    """The best chain as it was computed before: comparing every pair (quadratic)."""
+    best = [c.score for c in candidates]
+    back = [-1] * len(candidates)
+    for i, c in enumerate(candidates):
+        for j in range(i):
+            if candidates[j].number < c.number and best[j] + c.score > best[i]:
+                best[i], back[i] = best[j] + c.score, j
+    if not candidates:
+        return []
+    i = max(range(len(candidates)), key=lambda k: (best[k], -k))
+    chain = []
+    while i >= 0:
+        chain.append(candidates[i])
+        i = back[i]
+    return chain[::-1]
+
+
+@given(st.lists(st.tuples(st.integers(1, 6), SCORES), max_size=14))
+def test_best_heading_chain_is_the_one_every_pair_finds(spec):
+    candidates = [_Candidate(number, "k", (i, 0), (i + 1, 0), "h", score)
+                  for i, (number, score) in enumerate(spec)]
+    assert [id(c) for c in _best_chain(candidates)] == \
+        [id(c) for c in chain_by_every_pair(candidates)]
+
+
+@given(st.text("0123456789", min_size=2, max_size=13), st.integers(2, 5))
+def test_sum_splits_are_every_split_that_adds_up(digits, n):
+    every = [split for split in _compositions(digits, n)
+             if sum(split[:-1]) == split[-1]]
+    assert sorted(sum_splits(digits, n)) == sorted(every)
+
+
+def _compositions(digits: str, n: int):
+    """Every split into n printed numbers of at most 7 digits and no leading zero."""
+    for cuts in combinations(range(1, len(digits)), n - 1):
+        pieces = [digits[a:b] for a, b in zip((0, *cuts), (*cuts, len(digits)))]
+        if all(len(p) <= 7 and (len(p) == 1 or p[0] != "0") for p in pieces):
+            yield tuple(int(p) for p in pieces)
+
+
+SPAN = st.sampled_from(["1", "1", "1", "2", "3", "0", "x", "200"])
+
+
+@given(st.lists(st.lists(st.tuples(SPAN, SPAN), min_size=1, max_size=5), min_size=1,
+                max_size=6))
+def test_html_cells_are_placed_as_the_table_algorithm_places_them(rows):
+    html = "<table>" + "".join(
+        "<tr>" + "".join(f'<td rowspan="{r}" colspan="{c}">{i}.{j}</td>'
+                         for j, (r, c) in enumerate(row)) + "</tr>"
+        for i, row in enumerate(rows)) + "</table>"
+    table = lxml.html.fragment_fromstring(html)
+    placed, _ = _table_rows(table, Bounds(Limits()))
+    assert [(t, r, c) for row in placed for t, r, c, _, _ in row] == _by_occupied_set(rows)
+
+
+def _by_occupied_set(rows) -> list[tuple[str, int, int]]:
+    """Where each cell goes, by marking every (row, column) a span covers; spans and columns
+    within the default limits."""
+    def span(text):
+        return max(1, min(int(text), Limits().max_span)) if text.isdigit() else 1
+    occupied, out = set(), []
+    for r, row in enumerate(rows):
+        c = 0
+        for j, (rowspan, colspan) in enumerate(row):
+            while (r, c) in occupied:
+                c += 1
+            if c >= Limits().max_table_columns:
+                break
+            occupied |= {(r + dr, c + dc) for dr in range(span(rowspan))
+                         for dc in range(span(colspan))}
+            out.append((f"{r}.{j}", r, c))
+            c += span(colspan)
+    return out

@@ -183,7 +183,8 @@ def _table_rows(table, bounds: Bounds):
             rowspan = min(bounds.span(_span(td.get("rowspan"))), n_rows - r)
             colspan = bounds.span(_span(td.get("colspan")))
             free_from.extend([0] * (c + colspan - len(free_from)))
-            free_from[c:c + colspan] = [r + rowspan] * colspan
+            # Overlapping spans (malformed markup) keep the longer claim on a column.
+            free_from[c:c + colspan] = [max(f, r + rowspan) for f in free_from[c:c + colspan]]
             row.append((bounds.text(_cell_text(td)), r, c, rowspan, colspan))
             c += colspan
         n_cols = max(n_cols, c)
