@@ -2,29 +2,24 @@
 
 python-docx repeats a merged cell in every grid position it covers, so spans are read from
 the WordprocessingML itself: `w:gridSpan` (columns), `w:vMerge` (rows), `w:gridBefore`.
-The archive is checked before python-docx opens it: a member named twice is refused, and
-every member is inflated in small pieces against the size limits first, so a zip bomb is
-refused having cost a few MB (python-docx inflates each member whole).
+The archive is checked first (`package.check_package`): python-docx inflates each member whole.
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
-from collections import Counter
 from pathlib import Path
 
 import docx
 from docx.oxml.ns import qn
 
 from ..document import Cell, Document, Grid, Page, TextLine
-from ..errors import DamagedInput, EncryptedInput, LimitExceeded
-from ..limits import DEFAULT_LIMITS, Limits, MiB
+from ..errors import DamagedInput, EncryptedInput
+from ..limits import DEFAULT_LIMITS, Limits
 from ..textnorm import join_fragments
 from .bounds import Bounds, whole_number
-
-_RATIO_FLOOR = 1 * MiB  # members smaller than this inflate as much as they like
-_CHUNK = 64 * 1024
+from .package import check_package
 
 
 def load_docx(path: Path, data: bytes, sha256: str, limits: Limits = DEFAULT_LIMITS) -> Document:
@@ -80,52 +75,6 @@ def load_docx(path: Path, data: bytes, sha256: str, limits: Limits = DEFAULT_LIM
     return Document(path=str(path), kind="docx", sha256=sha256,
                     pages=[Page(number=1, blocks=blocks, text_source="markup")],
                     title=title, text="".join(parts), warnings=bounds.warnings())
-
-
-def check_package(path: Path, data: bytes, limits: Limits) -> None:
-    """Refuse an archive with a member named twice, or whose members inflate past the limits
-    (checked from the directory before inflating, then while inflating in small pieces, since
-    the directory can lie); also bounds the XML elements python-docx would build."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except Exception:  # noqa: BLE001 - zipfile raises many types for a damaged archive
-        raise DamagedInput(f"{path}: the DOCX archive is damaged or truncated") from None
-    named_twice = [name for name, n in Counter(m.filename for m in members).items() if n > 1]
-    if named_twice:
-        raise DamagedInput(f"{path}: the DOCX archive holds {named_twice[0]} twice "
-                           "(damaged or tampered with)")
-    for member in members:
-        if member.file_size > _RATIO_FLOOR and (
-                member.file_size > limits.max_inflate_ratio * max(member.compress_size, 1)):
-            raise LimitExceeded(
-                f"{path}: the DOCX member {member.filename} inflates "
-                f"{member.file_size // max(member.compress_size, 1)} times "
-                f"(limit max_inflate_ratio = {limits.max_inflate_ratio})")
-    declared = sum(m.file_size for m in members)
-    if declared > limits.max_inflated_bytes:
-        raise LimitExceeded(f"{path}: the DOCX inflates to {declared // MiB} MiB "
-                            f"(limit max_inflated_bytes = {limits.max_inflated_bytes})")
-    inflated = elements = 0
-    for member in members:
-        xml = member.filename.endswith((".xml", ".rels"))
-        try:
-            with archive.open(member) as stream:
-                while chunk := stream.read(_CHUNK):
-                    inflated += len(chunk)
-                    if xml:
-                        elements += chunk.count(b"<") - chunk.count(b"</")
-                    if inflated > limits.max_inflated_bytes:
-                        raise LimitExceeded(
-                            f"{path}: the DOCX inflates to more than its directory says and past "
-                            f"the limit max_inflated_bytes = {limits.max_inflated_bytes}")
-        except LimitExceeded:
-            raise
-        except Exception:  # noqa: BLE001 - zipfile and zlib raise many types
-            raise DamagedInput(f"{path}: the DOCX member {member.filename} is damaged") from None
-    if elements > limits.max_markup_elements:
-        raise LimitExceeded(f"{path}: the DOCX holds about {elements} XML elements "
-                            f"(limit max_markup_elements = {limits.max_markup_elements})")
 
 
 def _paragraph_text(p) -> str:
