@@ -39,6 +39,7 @@ from .audit.rules import load_rules
 from .bodies import ManifestEntry, apply_manifest, infer, opening_text, read_manifest
 from .errors import NianbaoError
 from .inputs import walk
+from .limits import DEFAULT_LIMITS, Limits
 from .load import load
 from .pipeline import check_patterns, extract_document
 from .store import ReportRows, Store, report_rows
@@ -63,6 +64,7 @@ class Options:
 
     patterns_dirs: tuple[str, ...] = ()
     ocr: str = "auto"
+    limits: Limits = DEFAULT_LIMITS
 
 
 @dataclass(frozen=True)
@@ -114,11 +116,12 @@ def extract_file(job: Job, options: Options) -> Outcome:
     """Everything for one file, in a worker. Never raises: a failure is an outcome."""
     start = time.perf_counter()
     try:
-        document = load(job.path, ocr=options.ocr)
+        document = load(job.path, ocr=options.ocr, limits=options.limits)
         if document.sha256 != job.sha256:
             return Failed(job.path, job.sha256, "changed", f"{job.path}: the file changed while "
                           "the batch ran", time.perf_counter() - start)
-        report = extract_document(document, patterns_dirs=options.patterns_dirs)
+        report = extract_document(document, patterns_dirs=options.patterns_dirs,
+                                  limits=options.limits)
         # The store keeps the whole Body (kind, where each field came from), which Report.meta
         # does not carry; infer is pure, so this agrees with meta.body.
         body = infer(report, opening_text(document), options.patterns_dirs)

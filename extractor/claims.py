@@ -17,6 +17,7 @@ import regex
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .document import Document
+from .limits import DEFAULT_LIMITS
 from .numbers import parse_chinese_numeral, units
 from .patterns import load_patterns, validated
 from .schema import Claim
@@ -187,6 +188,8 @@ def _value(token) -> tuple[int | Decimal | None, str, int]:
     if token["cn"]:
         return parse_chinese_numeral(token["cn"]), token["cnunit"], 0
     digits = token["num"].replace(",", "")
+    if len(digits) > DEFAULT_LIMITS.max_number_digits:
+        return None, "", 0  # no report states such a figure; int() refuses past 4300 digits
     unit = "个百分点" if token["unit"] == "百分点" else token["unit"]
     if token["frac"]:
         return Decimal(f"{digits}.{token['frac']}"), unit, len(token["frac"])

@@ -15,14 +15,16 @@ import typer
 from .cli_common import (
     EXIT_FINDINGS,
     EXIT_INPUT,
+    LimitOption,
     OcrMode,
     OcrOption,
     PatternsOption,
+    check_knowledge,
     fail,
+    limits_of,
     reports_of,
 )
 from .commands_bulk import register
-from .errors import NianbaoError
 from .inputs import walk
 
 app = typer.Typer(
@@ -56,6 +58,7 @@ def extract(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     patterns: PatternsOption = None,
     ocr: OcrOption = OcrMode.auto,
+    limit: LimitOption = None,
 ) -> None:
     """Extract the three standard tables of each report into the canonical schema."""
     from rich.console import Console
@@ -63,11 +66,12 @@ def extract(
     from .export import render, report_json, tidy_csv
 
     dirs = tuple(str(p) for p in patterns or ())
+    limits = limits_of(limit)
     out = _writer(output)
     failed = False
     first_csv = True
     console = Console(file=out) if fmt == ExtractFormat.table else None
-    for _, report in reports_of(files, dirs, ocr.value):
+    for _, report in reports_of(files, dirs, ocr.value, limits):
         if report is None:
             failed = True
             continue
@@ -106,22 +110,18 @@ def audit(
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="A directory of extra rules*.yaml files (repeatable).")] = None,
     patterns: PatternsOption = None,
     ocr: OcrOption = OcrMode.auto,
+    limit: LimitOption = None,
 ) -> None:
     """Audit each report's arithmetic and prose against its tables (and across years)."""
     from rich.console import Console
 
     from .audit import audit_series
     from .audit.model import SEVERITY_ORDER
-    from .audit.rules import load_rules
     from .schema import dumps
 
     dirs = tuple(str(p) for p in patterns or ())
     rule_dirs = tuple(str(p) for p in rules or ())
-    try:
-        load_rules(rule_dirs, dirs)  # a bad rule file is found before any file is read
-    except NianbaoError as exc:
-        raise fail(exc) from None
-    extracted = list(reports_of(files, dirs, ocr.value))
+    extracted = list(reports_of(files, dirs, ocr.value, limits_of(limit), rule_dirs))
     reports = [report for _, report in extracted if report is not None]
     failed = len(reports) < len(extracted)
     results = audit_series(reports, rules_dirs=rule_dirs, patterns_dirs=dirs)
@@ -180,12 +180,12 @@ def evaluate_command(
     output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None,
     patterns: PatternsOption = None,
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="A directory of extra rules*.yaml files (repeatable).")] = None,
+    limit: LimitOption = None,
 ) -> None:
     """Score extraction (exact cells, missing, wrong, extra) and audit (findings against the
     truth's inconsistencies) on documents with known answers."""
     from rich.console import Console
 
-    from .audit.rules import load_rules
     from .evaluate import evaluate
     from .pipeline import extract as run
     from .schema import dumps
@@ -194,12 +194,10 @@ def evaluate_command(
         raise fail(f"{truth}: not a directory of truth files")
     dirs = tuple(str(p) for p in patterns or ())
     rule_dirs = tuple(str(p) for p in rules or ())
-    try:
-        load_rules(rule_dirs, dirs)
-    except NianbaoError as exc:
-        raise fail(exc) from None
+    limits = limits_of(limit)
+    check_knowledge(dirs, rule_dirs)
     documents = [p for p in walk(files) if p.parent.resolve() != truth.resolve()]
-    result = evaluate(documents, truth, lambda path: run(path, patterns_dirs=dirs),
+    result = evaluate(documents, truth, lambda path: run(path, patterns_dirs=dirs, limits=limits),
                       rules_dirs=rule_dirs, patterns_dirs=dirs)
     if not result.documents:
         raise fail(f"no document with a truth file in {truth}")

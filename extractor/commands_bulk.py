@@ -14,7 +14,15 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import OcrMode, OcrOption, PatternsOption, fail
+from .cli_common import (
+    LimitOption,
+    OcrMode,
+    OcrOption,
+    PatternsOption,
+    check_knowledge,
+    fail,
+    limits_of,
+)
 from .errors import NianbaoError
 
 
@@ -57,6 +65,7 @@ def batch(
     retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Try again the files that failed in an earlier run.")] = False,
     patterns: PatternsOption = None,
     ocr: OcrOption = OcrMode.auto,
+    limit: LimitOption = None,
 ) -> None:
     """Extract and audit every report under PATHS into a store; resumable, one bad file never stops it."""
     from rich.console import Console
@@ -64,10 +73,11 @@ def batch(
     from .batch import Options, run_batch
 
     console = Console(stderr=True)
+    dirs = tuple(str(p) for p in patterns or ())
+    options = Options(patterns_dirs=dirs, ocr=ocr.value, limits=limits_of(limit))
     try:
         summary = run_batch(
-            paths, store, jobs=jobs, manifest=manifest, timeout=timeout,
-            options=Options(patterns_dirs=tuple(str(p) for p in patterns or ()), ocr=ocr.value),
+            paths, store, jobs=jobs, manifest=manifest, timeout=timeout, options=options,
             executor=executor.value, scheduler=scheduler, retry_errors=retry_errors,
             progress=_BatchProgress(console))
     except NianbaoError as exc:
@@ -166,11 +176,12 @@ def history(
     span = _years(years)
     if fmt != HistoryFormat.table and to is None:
         raise fail(f"history -f {fmt.value} needs --to DIR")
+    dirs, rule_dirs = tuple(str(p) for p in patterns or ()), tuple(str(p) for p in rules or ())
+    check_knowledge(dirs, rule_dirs)
     try:
         with Store(store, read_only=True) as opened:
-            result = build_history(opened, body=body, years=span,
-                                   rules_dirs=tuple(str(p) for p in rules or ()),
-                                   patterns_dirs=tuple(str(p) for p in patterns or ()))
+            result = build_history(opened, body=body, years=span, rules_dirs=rule_dirs,
+                                   patterns_dirs=dirs)
     except NianbaoError as exc:
         raise fail(exc) from None
     if body and result.panel.empty:

@@ -45,3 +45,9 @@ class OcrUnavailable(NianbaoError):
 
 class PatternsError(NianbaoError):
     kind = "patterns"
+
+
+class LimitExceeded(NianbaoError):
+    """The input goes past one of `limits.Limits`; the message names the limit."""
+
+    kind = "limit"

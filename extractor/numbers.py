@@ -9,12 +9,13 @@ nothing is turned into 0. Text that is not a number comes back as `None` with re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from functools import lru_cache
 from typing import Literal
 
 import regex
 
+from .limits import DEFAULT_LIMITS
 from .patterns import NumberPatterns, load_patterns
 from .textnorm import nfkc
 
@@ -68,9 +69,11 @@ def _rules(extra_dirs: tuple[str, ...] = ()) -> _Rules:
 
 @lru_cache(maxsize=65536)
 def parse_number(raw: str, kind: Kind = "count", unit: str | None = None,
-                 patterns_dirs: tuple[str, ...] = ()) -> Parsed:
+                 patterns_dirs: tuple[str, ...] = (),
+                 max_digits: int | None = DEFAULT_LIMITS.max_number_digits) -> Parsed:
     """Parse one printed cell. For an amount, `unit` (元, 万元) is the unit to convert a unit
-    printed in the cell into; without it the number is returned as printed."""
+    printed in the cell into; without it the number is returned as printed. A number of more
+    than `max_digits` digits is unreadable (no report counts to 10¹⁸; None: no limit)."""
     rules = _rules(patterns_dirs)
     text = nfkc(raw).strip()
     if not text:
@@ -86,6 +89,10 @@ def parse_number(raw: str, kind: Kind = "count", unit: str | None = None,
     if not match:
         return Parsed(None, "unreadable", confidence=0.0, note=f"not a number: {raw!r}")
     digits = rules.separators.sub("", match["digits"])
+    printed_digits = len(digits) + max(len(match["fraction"] or "") - 1, 0)
+    if max_digits is not None and printed_digits > max_digits:
+        return Parsed(None, "unreadable", confidence=0.0, note=f"{printed_digits} digits, over "
+                      f"the limit max_number_digits = {max_digits}")
     sign = "-" if match["sign"] in ("-", "−", "－") else ""
     printed_unit = match["unit"] or None
     if printed_unit and printed_unit not in rules.count_units | rules.amount_units.keys():
@@ -114,18 +121,22 @@ def convert_amount(amount: Decimal, from_unit: str, to_unit: str,
     factors = _rules(patterns_dirs).amount_units
     if from_unit == to_unit or from_unit not in factors or to_unit not in factors:
         return amount
-    return _plain(amount * factors[from_unit] / factors[to_unit])
+    with localcontext() as exact:  # wide enough that no digit of a long amount is rounded
+        exact.prec = max(exact.prec, len(amount.as_tuple().digits) + 20)
+        return _plain(amount * factors[from_unit] / factors[to_unit])
 
 
 def _plain(amount: Decimal) -> Decimal:
     """Drop exponent noise from unit conversion without losing printed precision."""
-    normalized = amount.normalize()
-    return normalized.quantize(Decimal(1)) if normalized == normalized.to_integral() else normalized
+    if amount == amount.to_integral_value():
+        return Decimal(int(amount))  # exact at any length, where quantize stops at 28 digits
+    return amount.normalize()
 
 
 def is_value_text(text: str, patterns_dirs: tuple[str, ...] = ()) -> bool:
-    """Whether a cell's text reads as a value or a no-value marker (not as a label)."""
-    parsed = parse_number(text, "amount", patterns_dirs=patterns_dirs)
+    """Whether a cell's text reads as a value or a no-value marker (not as a label); a number
+    too long to be trusted still reads as one."""
+    parsed = parse_number(text, "amount", patterns_dirs=patterns_dirs, max_digits=None)
     return parsed.null_reason != "unreadable"
 
 

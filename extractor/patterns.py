@@ -4,6 +4,10 @@ The shipped patterns live in the wheel as extractor/patterns (in a source checko
 repository's patterns/). Users extend them with directories of their own: a file of the same
 name there is merged into the shipped one (label lists are extended, keyed entries merged by
 key, new entries added), so a new heading variant or label synonym is a data change.
+
+Every pattern or rule file is read by `read_yaml`: at most `MAX_YAML_BYTES`, safe tags only,
+and at most `MAX_YAML_NODES` nodes counting each alias as the copy every later step sees (a
+"billion laughs" file of a few lines otherwise costs gigabytes in the merge and validation).
 """
 
 from __future__ import annotations
@@ -17,7 +21,13 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import PatternsError
+from .limits import MiB
 from .textnorm import label_key
+
+MAX_YAML_BYTES = 1 * MiB
+MAX_YAML_NODES = 250_000
+# libyaml (when PyYAML has it) is ten times faster and refuses nesting deeper than 1000.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _PACKAGED = Path(__file__).resolve().parent / "patterns"
 _SOURCE_TREE = Path(__file__).resolve().parent.parent / "patterns"
@@ -236,6 +246,60 @@ def section_ordinal(key: str, extra_dirs: tuple[str, ...] = ()) -> str:
     return "一二三四五六七八九十"[number - 1]
 
 
+def read_yaml(path: Path) -> Any:
+    """One pattern or rule file as data ({} when empty), or a PatternsError naming the file."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise PatternsError(f"{path}: {size} bytes, over the {MAX_YAML_BYTES} bytes a pattern "
+                                "file may have")
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise PatternsError(f"{path}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise PatternsError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return {}
+        if _expanded_size(node, MAX_YAML_NODES) is None:
+            raise PatternsError(f"{path}: more than {MAX_YAML_NODES} values once its aliases "
+                                "are expanded (or an alias inside itself)")
+        return loader.construct_document(node) or {}
+    except yaml.YAMLError as exc:
+        raise PatternsError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    except RecursionError:
+        raise PatternsError(f"{path}: nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root: yaml.Node, bound: int) -> int | None:
+    """How many nodes `root` holds with every alias expanded; None past `bound` or when an
+    alias refers to a node that contains it. Each distinct node is visited once."""
+    sizes: dict[int, int] = {}
+    ancestors: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        children = ([part for pair in node.value for part in pair]
+                    if isinstance(node, yaml.MappingNode)
+                    else node.value if isinstance(node, yaml.SequenceNode) else [])
+        if children_done:
+            ancestors.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[id(node)] > bound:
+                return None
+        elif id(node) in ancestors:
+            return None
+        elif id(node) not in sizes:
+            ancestors.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(root)]
+
+
 def _merge(base: Any, extra: Any) -> Any:
     if isinstance(base, dict) and isinstance(extra, dict):
         merged = dict(base)
@@ -243,7 +307,7 @@ def _merge(base: Any, extra: Any) -> Any:
             merged[key] = _merge(base[key], value) if key in base else value
         return merged
     if isinstance(base, list) and isinstance(extra, list):
-        if all(isinstance(x, dict) and "key" in x for x in base + extra):
+        if all(isinstance(x, dict) and isinstance(x.get("key"), str) for x in base + extra):
             by_key = {x["key"]: x for x in base}
             for x in extra:
                 by_key[x["key"]] = _merge(by_key[x["key"]], x) if x["key"] in by_key else x
@@ -253,13 +317,7 @@ def _merge(base: Any, extra: Any) -> Any:
 
 
 def _read_dir(directory: Path) -> dict[str, Any]:
-    documents: dict[str, Any] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        try:
-            documents[path.stem] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise PatternsError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
-    return documents
+    return {path.stem: read_yaml(path) for path in sorted(directory.glob("*.yaml"))}
 
 
 @lru_cache(maxsize=16)

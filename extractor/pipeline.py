@@ -17,6 +17,7 @@ from .document import Document
 from .errors import DamagedInput, NotAReport
 from .labels import templates
 from .legacy import extract_legacy, legacy_knowledge
+from .limits import DEFAULT_LIMITS, Limits
 from .load import load
 from .meta import report_meta
 from .numbers import convert_amount, parse_number
@@ -36,13 +37,15 @@ def check_patterns(patterns_dirs: tuple[str, ...] = ()) -> None:
     legacy_knowledge(patterns_dirs)
 
 
-def extract(path: str | Path, *, patterns_dirs: tuple[str, ...] = (), ocr: str = "auto") -> Report:
-    """Read one report file into a canonical `Report`."""
-    document = load(path, ocr=ocr)
-    return extract_document(document, patterns_dirs=patterns_dirs)
+def extract(path: str | Path, *, patterns_dirs: tuple[str, ...] = (), ocr: str = "auto",
+            limits: Limits = DEFAULT_LIMITS) -> Report:
+    """Read one report file into a canonical `Report`, within `limits` (docs/limits.md)."""
+    document = load(path, ocr=ocr, limits=limits)
+    return extract_document(document, patterns_dirs=patterns_dirs, limits=limits)
 
 
-def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ()) -> Report:
+def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = (),
+                     limits: Limits = DEFAULT_LIMITS) -> Report:
     # A legacy report (2008–2018: a 统计表 and prose, no standard tables) has its own reader;
     # it declines every document that prints the labels of the 2019/2021 formats.
     legacy = extract_legacy(document, patterns_dirs)
@@ -60,7 +63,7 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = ())
         if not table.grids:
             table.region = table_text(seg, name)
         readings[name], scores[name] = read_table(table, ctx)
-    values, warnings = _normalize(readings, patterns_dirs)
+    values, warnings = _normalize(readings, patterns_dirs, limits.max_number_digits)
     if document.damaged and not values:
         raise DamagedInput(f"{document.path}: the file is damaged or truncated; "
                            "no table could be read")
@@ -106,7 +109,8 @@ def _reading_report(scored: Scored, chosen: bool) -> ReadingReport:
                          identities_held=scored.identities_held, confidence=reading.confidence)
 
 
-def _normalize(readings: dict[str, TableReading], patterns_dirs) -> tuple[list[Value], list[Warning]]:
+def _normalize(readings: dict[str, TableReading], patterns_dirs,
+               max_digits: int) -> tuple[list[Value], list[Warning]]:
     values: list[Value] = []
     warnings: list[Warning] = []
     seen: set[str] = set()
@@ -118,17 +122,19 @@ def _normalize(readings: dict[str, TableReading], patterns_dirs) -> tuple[list[V
                                         message=f"{mapped.key} printed twice; the first is kept"))
                 continue
             seen.add(mapped.key)
-            values.append(_value(mapped, patterns_dirs))
+            values.append(_value(mapped, patterns_dirs, max_digits))
     for v in values:
         if v.null_reason == "unreadable":
+            why = f" ({v.note})" if v.note and not v.note.startswith("not a number") else ""
             warnings.append(Warning(code="unreadable", keys=[v.key], page=v.page,
-                                    message=f"{v.key}: cell text {v.raw!r} is not a number"))
+                                    message=f"{v.key}: cell text {v.raw!r} is not a number{why}"))
     return values, warnings
 
 
-def _value(mapped: MappedCell, patterns_dirs) -> Value:
+def _value(mapped: MappedCell, patterns_dirs, max_digits: int) -> Value:
     cell = mapped.cell
-    parsed = parse_number(cell.text, mapped.kind, patterns_dirs=patterns_dirs)
+    parsed = parse_number(cell.text, mapped.kind, patterns_dirs=patterns_dirs,
+                          max_digits=max_digits)
     value = parsed.value
     if mapped.kind == "amount" and value is not None and mapped.unit:
         # A unit printed in the cell wins over the header's; both are converted to canonical.

@@ -225,8 +225,13 @@ def _heading_over_lines(matcher: _HeadingMatcher, flow, index: int, furniture: s
 
 def _discount_contents_entries(candidates: list[_Candidate], flow) -> None:
     """A heading followed by almost nothing before the next heading is a contents entry."""
-    for i, c in enumerate(candidates):
-        nxt = next((d.position for d in candidates[i + 1:] if d.number != c.number), None)
+    # The next candidate of another section, for each candidate: one backward pass.
+    following: list[Position | None] = [None] * len(candidates)
+    for i in range(len(candidates) - 2, -1, -1):
+        after = candidates[i + 1]
+        following[i] = (after.position if after.number != candidates[i].number
+                        else following[i + 1])
+    for c, nxt in zip(candidates, following):
         # The last heading may be short ("六、其他需要报告的事项 无"); only one followed by
         # another heading is suspect.
         if nxt is not None and _body_size(flow, c.body, nxt) < _MIN_BODY:
@@ -255,10 +260,15 @@ def _best_chain(candidates: list[_Candidate]) -> list[_Candidate]:
     n = len(candidates)
     best = [c.score for c in candidates]
     back = [-1] * n
-    for i in range(n):
-        for j in range(i):
-            if candidates[j].number < candidates[i].number and best[j] + candidates[i].score > best[i]:
-                best[i], back[i] = best[j] + candidates[i].score, j
+    # The best chain so far ending at each section number (the earliest on a tie): a pass
+    # over the few numbers instead of over every earlier candidate.
+    ending: dict[int, tuple[float, int]] = {}
+    for i, c in enumerate(candidates):
+        lower = [(score + c.score, j) for number, (score, j) in ending.items() if number < c.number]
+        if lower:
+            best[i], back[i] = max(lower, key=lambda e: (e[0], -e[1]))
+        if c.number not in ending or best[i] > ending[c.number][0]:
+            ending[c.number] = (best[i], i)
     if not n:
         return []
     i = max(range(n), key=lambda k: (best[k], -k))

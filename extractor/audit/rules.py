@@ -10,11 +10,10 @@ from itertools import product
 from pathlib import Path
 from typing import Any, Literal, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import PatternsError
-from ..patterns import load_patterns
+from ..patterns import read_yaml, shipped_patterns_dir
 from ..schema import TableName
 from .expressions import (
     Context,
@@ -115,39 +114,55 @@ class Rule(_Model):
         return self
 
 
-def _read_rules(document: Any, where: str) -> list[dict]:
+def _read_rules(file: Path) -> list[Rule]:
+    """The rules of one file, each validated: an error names the file and the entry."""
+    document = read_yaml(file)
+    if document == {}:
+        return []
     if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
-        raise PatternsError(f"{where}: a rules file holds a list under `rules:`")
-    return document["rules"]
-
-
-@lru_cache(maxsize=8)
-def load_rules(rules_dirs: tuple[str, ...] = (), patterns_dirs: tuple[str, ...] = ()) -> tuple[Rule, ...]:
-    """The shipped rules, then each user directory's rules*.yaml: a rule with a known id
-    replaces it, a new id is added."""
-    by_id: dict[str, dict] = {}
-    for raw in _read_rules(load_patterns(patterns_dirs).extra.get("rules"), "patterns/rules.yaml"):
-        by_id[raw.get("id")] = raw
-    for directory in rules_dirs:
-        path = Path(directory)
-        if not path.is_dir():
-            raise PatternsError(f"{directory}: not a directory of rule files")
-        for file in sorted(path.glob("rules*.yaml")):
-            try:
-                document = yaml.safe_load(file.read_text(encoding="utf-8"))
-            except yaml.YAMLError:
-                raise PatternsError(f"{file}: not valid YAML") from None
-            for raw in _read_rules(document, str(file)):
-                by_id[raw.get("id")] = raw
+        raise PatternsError(f"{file}: a rules file holds a list under `rules:`")
     rules = []
-    for raw in by_id.values():
+    for number, raw in enumerate(document["rules"], start=1):
+        if not isinstance(raw, dict):
+            raise PatternsError(f"{file}: rule {number} under `rules:` is {str(raw)[:40]!r}, not "
+                                "a mapping (id, description, severity, check, message)")
         try:
             rules.append(Rule.model_validate(raw))
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise PatternsError(f"invalid rule {raw.get('id')!r} at {where}: {first['msg']}") from None
-    return tuple(rules)
+            message = first["msg"].removeprefix("Value error, ")
+            rule = str(raw.get("id"))[:40]
+            raise PatternsError(f"{file}: invalid rule {rule!r} (rule {number}) at "
+                                f"{where or 'the rule'}: {message}") from None
+    return rules
+
+
+def rule_files(rules_dirs: tuple[str, ...], patterns_dirs: tuple[str, ...]) -> list[Path]:
+    """The shipped rules.yaml, each pattern directory's rules.yaml, then each rule directory's
+    rules*.yaml, in the order their rules replace earlier ones of the same id."""
+    files = [shipped_patterns_dir() / "rules.yaml"]
+    for directory in patterns_dirs:
+        if not Path(directory).is_dir():
+            raise PatternsError(f"{directory}: not a directory of pattern files")
+        files += [f for f in [Path(directory) / "rules.yaml"] if f.is_file()]
+    for directory in rules_dirs:
+        if not Path(directory).is_dir():
+            raise PatternsError(f"{directory}: not a directory of rule files")
+        files += sorted(Path(directory).glob("rules*.yaml"))
+    return files
+
+
+@lru_cache(maxsize=8)
+def load_rules(rules_dirs: tuple[str, ...] = (),
+               patterns_dirs: tuple[str, ...] = ()) -> tuple[Rule, ...]:
+    """The shipped rules, then each user directory's: a rule with a known id replaces it, a
+    new id is added."""
+    by_id: dict[str, Rule] = {}
+    for file in rule_files(rules_dirs, patterns_dirs):
+        for rule in _read_rules(file):
+            by_id[rule.id] = rule
+    return tuple(by_id.values())
 
 
 def _bindings(rule: Rule, ctx: Context) -> list[dict[str, str]]:

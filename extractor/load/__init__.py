@@ -7,7 +7,8 @@ import hashlib
 from pathlib import Path
 
 from ..document import Document, SourceKind
-from ..errors import EmptyInput, InputNotFound, UnsupportedInput
+from ..errors import EmptyInput, InputNotFound, LimitExceeded, UnsupportedInput
+from ..limits import DEFAULT_LIMITS, Limits
 from .encoding import decode_bytes, looks_like_text
 from .script import convert_traditional
 
@@ -35,14 +36,19 @@ def sniff(data: bytes) -> SourceKind:
     return "text"
 
 
-def load(path: str | Path, *, ocr: str = "auto") -> Document:
-    """Read `path` into a `Document`. `ocr`: "auto" (pages without usable text), "never", "always"."""
+def load(path: str | Path, *, ocr: str = "auto", limits: Limits = DEFAULT_LIMITS) -> Document:
+    """Read `path` into a `Document`. `ocr`: "auto" (pages without usable text), "never", "always".
+    `limits` bound what the file can cost (docs/limits.md)."""
     source = Path(path)
     if not source.exists():
         raise InputNotFound(f"{source}: no such file")
     if source.is_dir():
         raise UnsupportedInput(f"{source}: is a directory, not a report file")
     try:
+        size = source.stat().st_size
+        if size > limits.max_file_bytes:
+            raise LimitExceeded(f"{source}: {size} bytes (limit max_file_bytes = "
+                                f"{limits.max_file_bytes})")
         data = source.read_bytes()
     except OSError as exc:
         raise InputNotFound(f"{source}: cannot be read ({exc.strerror})") from None
@@ -56,21 +62,21 @@ def load(path: str | Path, *, ocr: str = "auto") -> Document:
     if kind == "pdf":
         from .pdf import load_pdf
 
-        document = load_pdf(source, data, sha256, ocr=ocr)
+        document = load_pdf(source, data, sha256, ocr=ocr, limits=limits)
     elif kind == "docx":
         from .docx import load_docx
 
-        document = load_docx(source, data, sha256)
+        document = load_docx(source, data, sha256, limits)
     else:
         text, warnings = decode_bytes(data, markup=kind == "html")
         if kind == "html":
             from .html import load_html
 
-            document = load_html(source, text, sha256)
+            document = load_html(source, text, sha256, limits)
         else:
             from .text import load_text
 
-            document = load_text(source, text, sha256)
+            document = load_text(source, text, sha256, limits)
         document.warnings[:0] = warnings
     convert_traditional(document)
     return document

@@ -34,7 +34,49 @@ def looks_like_text(head: bytes) -> bool:
             # A multi-byte character cut by the 4 KiB window is still text.
             if exc.start >= len(head) - 4:
                 return True
-    return False
+    return repaired_utf8(head) is not None
+
+
+# A file is UTF-8 with a few bad bytes (a crawler's or an editor's slip), not another encoding,
+# when it has at most this many invalid sequences and this many well-formed non-ASCII
+# characters for each: text in GBK or Big5 fails UTF-8 at nearly every Chinese character.
+_MAX_REPAIRS = 64
+_CHARS_PER_REPAIR = 50
+_REPAIRS_LISTED = 5
+
+
+def repaired_utf8(data: bytes) -> tuple[str, list[int]] | None:
+    """`data` decoded as UTF-8 with each invalid sequence replaced by U+FFFD, and the byte
+    offsets of those sequences, when `data` is UTF-8 but for a few bytes; else None."""
+    view = memoryview(data)
+    pieces: list[str] = []
+    bad: list[int] = []
+    at = 0
+    while True:
+        try:
+            pieces.append(codecs.utf_8_decode(view[at:], "strict", True)[0])
+            break
+        except UnicodeDecodeError as exc:
+            if len(bad) == _MAX_REPAIRS:
+                return None
+            pieces.append(codecs.utf_8_decode(view[at:at + exc.start], "strict", True)[0])
+            pieces.append("\ufffd")
+            bad.append(at + exc.start)
+            at += exc.end
+    text = "".join(pieces)
+    non_ascii = len(text) - len(text.encode("ascii", "ignore")) - len(bad)
+    if non_ascii < _CHARS_PER_REPAIR * len(bad):
+        return None
+    return text, bad
+
+
+def _repair_warning(data: bytes, offsets: list[int]) -> str:
+    lines = [data.count(b"\n", 0, at) + 1 for at in offsets[:_REPAIRS_LISTED]]
+    where = ", ".join(f"byte {at} (line {line})" for at, line in zip(offsets, lines))
+    more = f" and {len(offsets) - _REPAIRS_LISTED} more" if len(offsets) > _REPAIRS_LISTED else ""
+    noun = "sequence" if len(offsets) == 1 else "sequences"
+    return (f"read as UTF-8 with {len(offsets)} invalid byte {noun} replaced by U+FFFD, "
+            f"at {where}{more}")
 
 
 def decode_bytes(data: bytes, *, markup: bool) -> tuple[str, list[str]]:
@@ -42,18 +84,24 @@ def decode_bytes(data: bytes, *, markup: bool) -> tuple[str, list[str]]:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding, errors="replace"), []
-    declared = None
+    # Valid UTF-8 is a strong signal (GBK text almost never is), stronger than a stale meta
+    # tag; so is UTF-8 with a few bad bytes, which charset statistics would misread whole.
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    repaired = repaired_utf8(data)
+    if repaired is not None:
+        text, offsets = repaired
+        return text, [_repair_warning(data, offsets)]
     if markup:
         found = _META_CHARSET.search(data[:8192])
         if found:
             declared = found.group(1).decode("ascii").lower()
-            declared = _ALIASES.get(declared, declared)
-    # Valid UTF-8 is a strong signal (GBK text almost never is), stronger than a stale meta tag.
-    for encoding in dict.fromkeys(c for c in ("utf-8", declared) if c):
-        try:
-            return data.decode(encoding), []
-        except (UnicodeDecodeError, LookupError):
-            continue
+            try:
+                return data.decode(_ALIASES.get(declared, declared)), []
+            except (UnicodeDecodeError, LookupError):
+                pass
     # GB18030 and Big5 both decode most Chinese byte streams; let the statistics choose.
     decodable = [e for e in ("gb18030", "big5") if _decodes(data, e)]
     if len(decodable) == 1:

@@ -15,8 +15,10 @@ import lxml.html
 from lxml import etree
 
 from ..document import Cell, Document, Grid, Page, TextLine
-from ..errors import DamagedInput
+from ..errors import DamagedInput, LimitExceeded
+from ..limits import DEFAULT_LIMITS, Limits
 from ..textnorm import join_fragments
+from .bounds import Bounds, whole_number
 
 _BLOCK = {
     "address", "article", "aside", "blockquote", "body", "center", "dd", "div", "dl", "dt",
@@ -32,7 +34,8 @@ _MAX_DATA_CELL = 300  # a cell with more text than this is prose in a layout tab
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, bounds: Bounds) -> None:
+        self.bounds = bounds
         self.parts: list[str] = []
         self.length = 0
         self.blocks: list = []
@@ -68,7 +71,12 @@ class _Builder:
                                 source="html", span=(first, self.length)))
 
 
-def load_html(path: Path, text: str, sha256: str) -> Document:
+def load_html(path: Path, text: str, sha256: str, limits: Limits = DEFAULT_LIMITS) -> Document:
+    # Counted before parsing: lxml's tree costs some hundred bytes an element.
+    elements = text.count("<") - text.count("</")
+    if elements > limits.max_markup_elements:
+        raise LimitExceeded(f"{path}: the HTML holds about {elements} elements "
+                            f"(limit max_markup_elements = {limits.max_markup_elements})")
     try:
         root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
     except (etree.ParserError, ValueError) as exc:
@@ -80,12 +88,12 @@ def load_html(path: Path, text: str, sha256: str) -> Document:
         # never walked; inside, dropping it keeps the text that follows it.
         if bad.getparent() is not None:
             bad.drop_tree() if hasattr(bad, "drop_tree") else bad.getparent().remove(bad)
-    builder = _Builder()
+    builder = _Builder(Bounds(limits))
     _walk(root, builder)
     builder.flush()
     page = Page(number=1, blocks=builder.blocks, text_source="markup")
     return Document(path=str(path), kind="html", sha256=sha256, pages=[page], title=title,
-                    text="".join(builder.parts))
+                    text="".join(builder.parts), warnings=builder.bounds.warnings())
 
 
 def _hidden(el) -> bool:
@@ -98,7 +106,7 @@ def _walk(el, b: _Builder) -> None:
     if tag in _SKIP or _hidden(el):
         return
     if tag == "table" and _is_data_table(el):
-        rows, n_cols = _table_rows(el)
+        rows, n_cols = _table_rows(el, b.bounds)
         if rows:
             b.add_grid(rows, n_cols)
         return
@@ -151,36 +159,40 @@ def _collect(el, pieces: list[str]) -> None:
             pieces.append(child.tail)
 
 
-def _table_rows(table):
-    """Rows of (text, row, col, rowspan, colspan), placing cells around earlier rowspans."""
-    occupied: set[tuple[int, int]] = set()
+def _table_rows(table, bounds: Bounds):
+    """Rows of (text, row, col, rowspan, colspan), placing cells around earlier rowspans as
+    the HTML table algorithm does: a column is taken until the row its last cell reaches."""
+    trs = _own_rows(table)
+    n_rows = min(len(trs), bounds.limits.max_table_rows)
+    free_from: list[int] = []  # per column: the first row not covered by a cell above
     rows: list[list[tuple[str, int, int, int, int]]] = []
     n_cols = 0
-    for r, tr in enumerate(_own_rows(table)):
+    for r, tr in enumerate(trs):
+        if not bounds.row_fits(r):
+            continue  # counted, not read
         row = []
         c = 0
         for td in tr:
             if td.tag not in ("td", "th") or _hidden(td):
                 continue
-            while (r, c) in occupied:
+            while c < len(free_from) and free_from[c] > r:
                 c += 1
-            rowspan = _span(td.get("rowspan"))
-            colspan = _span(td.get("colspan"))
-            for dr in range(rowspan):
-                for dc in range(colspan):
-                    occupied.add((r + dr, c + dc))
-            row.append((_cell_text(td), r, c, rowspan, colspan))
+            if not bounds.column_fits(c):
+                break
+            # Rowspans running past the last row (common in pasted markup) are clipped.
+            rowspan = min(bounds.span(_span(td.get("rowspan"))), n_rows - r)
+            colspan = bounds.span(_span(td.get("colspan")))
+            free_from.extend([0] * (c + colspan - len(free_from)))
+            # Overlapping spans (malformed markup) keep the longer claim on a column.
+            free_from[c:c + colspan] = [max(f, r + rowspan) for f in free_from[c:c + colspan]]
+            row.append((bounds.text(_cell_text(td)), r, c, rowspan, colspan))
             c += colspan
-        n_cols = max(n_cols, c, max((cc + 1 for rr, cc in occupied if rr == r), default=0))
+        n_cols = max(n_cols, c)
         rows.append(row)
-    # Clip rowspans that run past the last row (common in pasted markup).
-    last = len(rows) - 1
-    rows = [[(t, r, c, min(rs, last - r + 1), cs) for t, r, c, rs, cs in row] for row in rows]
     return rows, n_cols
 
 
 def _span(value: str | None) -> int:
-    try:
-        return max(1, min(int(str(value).strip()), 1000))
-    except (TypeError, ValueError):
-        return 1
+    """A rowspan or colspan attribute; HTML reads one that is not a number as 1."""
+    number = whole_number(value)
+    return 1 if number is None else number

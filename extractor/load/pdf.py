@@ -23,6 +23,7 @@ from ..geometry import (
     turn_box,
     unturn_box,
 )
+from ..limits import DEFAULT_LIMITS, Limits
 from ..textnorm import join_fragments
 from .textlayer import MIN_CHARS, text_layer_is_usable
 
@@ -36,29 +37,46 @@ pymupdf.TOOLS.mupdf_display_warnings(False)
 _SETTINGS = GridSettings()
 
 
-def load_pdf(path: Path, data: bytes, sha256: str, *, ocr: str = "auto") -> Document:
+def load_pdf(path: Path, data: bytes, sha256: str, *, ocr: str = "auto",
+             limits: Limits = DEFAULT_LIMITS) -> Document:
     try:
         pdf = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:  # MuPDF raises several types for unreadable files
         raise DamagedInput(f"{path}: not a readable PDF ({_reason(exc)})") from None
     with pdf:
-        return _read(pdf, path, sha256, ocr)
+        return _read(pdf, path, sha256, ocr, limits)
 
 
-def _read(pdf, path: Path, sha256: str, ocr: str) -> Document:
+def _page_count(pdf, path: Path) -> int:
+    try:
+        count = pdf.page_count
+    except Exception as exc:  # noqa: BLE001 - a page tree MuPDF cannot count ("/Count 2000000000")
+        raise DamagedInput(f"{path}: the PDF's page tree is damaged ({_reason(exc)})") from None
+    if count == 0:
+        raise DamagedInput(f"{path}: the PDF has no pages (truncated or damaged)")
+    return count
+
+
+def _read(pdf, path: Path, sha256: str, ocr: str, limits: Limits) -> Document:
     if pdf.needs_pass:
         raise EncryptedInput(f"{path}: the PDF is encrypted and needs a password")
-    if pdf.page_count == 0:
-        raise DamagedInput(f"{path}: the PDF has no pages (truncated or damaged)")
-    document = Document(path=str(path), kind="pdf", sha256=sha256, pages=[],
-                        title=(pdf.metadata or {}).get("title") or None)
+    count = _page_count(pdf, path)
+    try:
+        title = (pdf.metadata or {}).get("title") or None
+    except Exception:  # noqa: BLE001 - a damaged info dictionary loses the title only
+        title = None
+    document = Document(path=str(path), kind="pdf", sha256=sha256, pages=[], title=title)
     if pdf.is_repaired:
         document.damaged = True
         document.warnings.append("the PDF is damaged or truncated and was repaired on opening; "
                                  "pages may be missing")
+    if count > limits.max_pages:
+        document.warnings.append(f"the PDF has {count} pages; pages after {limits.max_pages} "
+                                 f"were not read (limit max_pages = {limits.max_pages})")
     needs_ocr: list[int] = []
     pictures: dict[int, list] = {}
-    for index in range(pdf.page_count):
+    unreadable: dict[str, list[int]] = {}
+    for index in range(min(count, limits.max_pages)):
         number = index + 1
         try:
             page = pdf.load_page(index)
@@ -76,7 +94,9 @@ def _read(pdf, path: Path, sha256: str, ocr: str) -> Document:
             document.pages.append(read)
         except Exception as exc:  # one bad page must not lose the others
             document.pages.append(Page(number=number))
-            document.warnings.append(f"page {number} could not be read ({_reason(exc)})")
+            unreadable.setdefault(_reason(exc), []).append(number)
+    for reason, numbers in unreadable.items():
+        document.warnings.append(f"{_pages(numbers)} could not be read ({reason})")
     if needs_ocr:
         _ocr_pages(pdf, document, needs_ocr)
     if pictures:
@@ -250,6 +270,16 @@ def _ocr_pictures(pdf, document: Document, pictures: dict[int, list]) -> None:
         read.append(str(index + 1))
     if read:
         document.warnings.append("pictures on pages " + ", ".join(read) + " were read by OCR")
+
+
+def _pages(numbers: list[int]) -> str:
+    """"page 3", "pages 3, 5", or "pages 3–2000" for a run: one warning for many pages."""
+    if len(numbers) == 1:
+        return f"page {numbers[0]}"
+    if numbers[-1] - numbers[0] == len(numbers) - 1 and len(numbers) > 2:
+        return f"pages {numbers[0]}–{numbers[-1]}"
+    listed = ", ".join(map(str, numbers[:10]))
+    return f"pages {listed}" + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
 
 
 def _reason(exc: Exception) -> str:

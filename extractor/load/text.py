@@ -13,25 +13,29 @@ from pathlib import Path
 import regex
 
 from ..document import Cell, Document, Grid, Page, TextLine
+from ..limits import DEFAULT_LIMITS, Limits
+from .bounds import Bounds
 
 _MARKUP = regex.compile(r"^\s*(?:#{1,6}\s+|[-*+•]\s+|>\s*)+")
 _EMPHASIS = regex.compile(r"(\*\*|__)(.+?)\1")
 _MD_RULE = regex.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
-def load_text(path: Path, text: str, sha256: str) -> Document:
+def load_text(path: Path, text: str, sha256: str, limits: Limits = DEFAULT_LIMITS) -> Document:
     pages: list[Page] = []
     offset = 0
+    bounds = Bounds(limits)
     for number, page_text in enumerate(text.split("\f"), start=1):
-        pages.append(Page(number=number, blocks=_blocks(page_text, offset, number),
+        pages.append(Page(number=number, blocks=_blocks(page_text, offset, number, bounds),
                           text_source="markup"))
         offset += len(page_text) + 1
     if pages and not pages[-1].blocks and len(pages) > 1:
         pages.pop()  # a trailing form feed
-    return Document(path=str(path), kind="text", sha256=sha256, pages=pages, text=text)
+    return Document(path=str(path), kind="text", sha256=sha256, pages=pages, text=text,
+                    warnings=bounds.warnings())
 
 
-def _blocks(text: str, offset: int, page: int) -> list:
+def _blocks(text: str, offset: int, page: int, bounds: Bounds) -> list:
     blocks: list = []
     table: list[tuple[str, int]] = []
     table_kind = ""
@@ -47,7 +51,7 @@ def _blocks(text: str, offset: int, page: int) -> list:
             table_kind = kind
             continue
         if table:
-            blocks.append(_grid(table, table_kind, page))
+            blocks.append(_grid(table, table_kind, page, bounds))
             table = []
         if kind:
             table.append((line, start))
@@ -59,20 +63,27 @@ def _blocks(text: str, offset: int, page: int) -> list:
             at = start + (line.index(clean) if clean in line else len(line) - len(line.lstrip()))
             blocks.append(TextLine(text=clean, page=page, span=(at, at + len(clean))))
     if table:
-        blocks.append(_grid(table, table_kind, page))
+        blocks.append(_grid(table, table_kind, page, bounds))
     return [b for b in blocks if b is not None]
 
 
-def _grid(lines: list[tuple[str, int]], kind: str, page: int) -> Grid | None:
+def _grid(lines: list[tuple[str, int]], kind: str, page: int, bounds: Bounds) -> Grid | None:
     cells: list[Cell] = []
     row = 0
     n_cols = 0
     for line, start in lines:
         if kind == "markdown" and _MD_RULE.match(line):
             continue
+        if not bounds.row_fits(row):
+            continue  # counted, not read
         pieces = _split(line, start, kind)
+        if not bounds.column_fits(len(pieces) - 1):
+            pieces = pieces[: bounds.limits.max_table_columns]
         for col, (text, span) in enumerate(pieces):
-            cells.append(Cell(text=text, row=row, col=col, page=page, span=span))
+            cut = bounds.text(text)
+            if len(cut) < len(text):
+                span = (span[0], span[0] + len(cut))
+            cells.append(Cell(text=cut, row=row, col=col, page=page, span=span))
         n_cols = max(n_cols, len(pieces))
         row += 1
     if not row:

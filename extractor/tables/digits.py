@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 NONE, SOFT, HARD = 0, 1, 2  # the gap before a digit: adjacent, a line break, a separator
 
 MAX_SPLITS = 20_000  # enumeration stops here; a row this ambiguous stays a guess anyway
+# Longest cell of a table-3 or table-4 row: applications and cases are counted in fewer than ten
+# million. Longer pieces are not tried, which keeps the splits of a long run bounded.
+MAX_COUNT_DIGITS = 7
 
 # What a departure from the printed gaps costs. A line break is usually a cell boundary
 # (JOIN: a number printed over two lines); a dump may drop an empty cell (BLANK) or print one
@@ -54,7 +57,7 @@ class Digits:
 
     def valid_piece(self, lo: int, hi: int) -> bool:
         """text[lo:hi] can be one printed number: no leading zero, no separator inside."""
-        if hi - lo > 1 and self.text[lo] == "0":
+        if hi - lo > 1 and self.text[lo] == "0" or hi - lo > MAX_COUNT_DIGITS:
             return False
         return all(self.gaps[i] != HARD for i in range(lo + 1, hi))
 
@@ -82,6 +85,10 @@ class Reading:
 
 def _bounded(digits: Digits, n: int, lo: int, hi: int, budget: int) -> Iterator[tuple[int, ...]]:
     """Splits of text[lo:hi] into n numbers that add up to exactly `budget`."""
+    # None can: a piece longer than the budget is larger than it, and n pieces of a short run
+    # add up to less than n times its longest possible piece.
+    if hi - lo > n * len(str(budget)) or budget >= n * 10 ** (hi - lo - n + 1):
+        return
     text = digits.text
     if n == 1:
         if digits.valid_piece(lo, hi) and int(text[lo:hi]) == budget:
@@ -144,7 +151,7 @@ def plain_splits(digits: Digits, n: int, lo: int = 0,
     out: list[tuple[int, ...]] = []
 
     def walk(start: int, left: int, acc: tuple[int, ...]) -> None:
-        if len(out) >= MAX_SPLITS:
+        if len(out) >= MAX_SPLITS or hi - start > left * MAX_COUNT_DIGITS:
             return
         if left == 1:
             if digits.valid_piece(start, hi):

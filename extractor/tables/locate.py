@@ -215,9 +215,10 @@ def grid_rows(grid: Grid, is_value) -> list[RowRecord]:
     """Each grid row split into label cells (left) and value cells (right)."""
     records = []
     own = grid.rows()
+    merged_down = _merged_down(grid)
     for r in range(grid.n_rows):
         cells = own[r]
-        inherited = [c for c in grid.covering(r) if c.row < r]
+        inherited = merged_down[r]
         # Label cells: those with text before the first value-like cell. Values: every cell
         # after the last label (blanks included: a blank cell is a printed blank).
         first_value = next((i for i, c in enumerate(cells)
@@ -230,6 +231,18 @@ def grid_rows(grid: Grid, is_value) -> list[RowRecord]:
         records.append(RowRecord(labels=sorted(context + labels, key=lambda c: c.col),
                                  values=values, grid=grid, row=r, own=labels))
     return records
+
+
+def _merged_down(grid: Grid) -> list[list[Cell]]:
+    """For each row, the cells merged down into it from rows above, left to right. One pass
+    over the cells: asking `Grid.covering` row by row is quadratic in a long grid."""
+    by_row: list[list[Cell]] = [[] for _ in range(grid.n_rows)]
+    for cell in grid.cells:
+        for r in range(cell.row + 1, min(cell.row + cell.rowspan, grid.n_rows)):
+            by_row[r].append(cell)
+    for row in by_row:
+        row.sort(key=lambda c: c.col)
+    return by_row
 
 
 def _stitch(grids: list[Grid], known_label,

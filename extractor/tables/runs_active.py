@@ -22,6 +22,10 @@ from .hints import SHOWN, claims_score
 from .model import MappedCell, ReadContext, TableReading
 from .read import unit_in_header
 from .settle import GUESSED
+
+# Longest table-2 cell: signed changes and amounts with decimals. Longer pieces are not tried,
+# which keeps the readings of a long run bounded.
+_MAX_CELL_CHARS = 14
 from .stream import MARKS, compiled, find
 
 _PIECE = {
@@ -35,9 +39,12 @@ def row_splits(raw: str, kinds: list[str]) -> list[tuple[str, ...]]:
     """Every reading of a run-together table-2 row as len(kinds) printed cells: a sign starts
     a signed cell, a decimal point stays inside an amount, a no-value mark is a cell."""
     out: list[tuple[str, ...]] = []
+    dense = [0] * (len(raw) + 1)  # characters other than spaces from each position on
+    for i in range(len(raw) - 1, -1, -1):
+        dense[i] = dense[i + 1] + (not raw[i].isspace())
 
     def walk(at: int, left: list[str], acc: tuple[str, ...]) -> None:
-        if len(out) >= MAX_SPLITS:
+        if len(out) >= MAX_SPLITS or dense[at] > len(left) * _MAX_CELL_CHARS:
             return
         while at < len(raw) and raw[at].isspace():
             at += 1
@@ -53,7 +60,7 @@ def row_splits(raw: str, kinds: list[str]) -> list[tuple[str, ...]]:
             return
         piece = found.group()
         digits_start = at + (1 if piece[0] in "+-−－" else 0)
-        for end in range(digits_start + 1, found.end() + 1):
+        for end in range(digits_start + 1, min(found.end(), at + _MAX_CELL_CHARS) + 1):
             text = raw[at:end]
             number = text.lstrip("+-−－")
             if number.endswith(".") or (len(number.split(".")[0]) > 1 and number[0] == "0"):

@@ -22,6 +22,7 @@ UNIQUE = 0.95  # one reading satisfies the arithmetic: recovered, not read
 SETTLED = 0.9  # several readings; exactly one satisfies the identities across rows
 GUESSED = 0.6  # several readings remain possible: the most plausible one is kept
 _MAX_COMBINATIONS = 100_000
+_MAX_PROSE_CHECKS = 1_000  # tied combinations past this stay guesses: too many to tell apart
 
 Assignment = dict[str, Reading]  # unit (a row, a block run) → its reading
 
@@ -66,9 +67,10 @@ def settle(candidates: dict[str, list[Reading]], keys: dict[str, list[str]],
             best_score, best = s, [picks]
         elif s == best_score:
             best.append(picks)
-    if len(best) > 1:
+    if 1 < len(best) <= _MAX_PROSE_CHECKS:
         agreement = [prose(values_of({**fixed, **dict(zip(ambiguous, p))})) for p in best]
-        best = [p for p, a in zip(best, agreement) if a == max(agreement)]
+        most = max(agreement)
+        best = [p for p, a in zip(best, agreement) if a == most]
     if len(best) == 1:
         return Settled({**fixed, **dict(zip(ambiguous, best[0]))},
                        {u: SETTLED for u in ambiguous})
