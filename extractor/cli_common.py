@@ -23,6 +23,8 @@ PatternsOption = Annotated[
     typer.Option("--patterns", help="A directory of extra pattern files (repeatable)."),
 ]
 OcrOption = Annotated[OcrMode, typer.Option(help="OCR pages without a usable text layer.")]
+BomOption = Annotated[bool, typer.Option(
+    "--bom", help="CSV in UTF-8 with a byte-order mark, so Excel on Chinese Windows reads it.")]
 
 
 def fail(message: object) -> typer.Exit:
