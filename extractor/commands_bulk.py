@@ -1,4 +1,4 @@
-"""The bulk commands: `nianbao batch`, `nianbao export`, `nianbao history`.
+"""The bulk commands: `nianbao batch`, `nianbao export`, `nianbao history`, `nianbao serve`.
 
 `register(app)` adds them to the `nianbao` typer app. As in cli.py, errors become one line on
 stderr and exit code 2 here and only here.
@@ -302,8 +302,27 @@ def _cell(row) -> str:
     return f"[{row.low:g}, {row.high:g}]"
 
 
+def serve(
+    store: Annotated[Path, typer.Argument(help="A store written by `nianbao batch`.")],
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8765,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; the default serves this machine only.")] = "127.0.0.1",
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="A directory of extra rules*.yaml files (repeatable).")] = None,
+    patterns: PatternsOption = None,
+) -> None:
+    """A local read-only web viewer over a store: bodies, reports as printed with their
+    findings and evidence, a body across the years, all findings; CSV and XLSX downloads."""
+    from .view import serve as run
+
+    try:
+        run(store, host=host, port=port, patterns_dirs=tuple(str(p) for p in patterns or ()),
+            rules_dirs=tuple(str(p) for p in rules or ()))
+    except NianbaoError as exc:
+        raise fail(exc) from None
+
+
 def register(app: typer.Typer) -> None:
-    """Add `batch`, `export` and `history` to the nianbao app."""
+    """Add `batch`, `export`, `history` and `serve` to the nianbao app."""
     app.command()(batch)
     app.command()(export)
     app.command()(history)
+    app.command()(serve)

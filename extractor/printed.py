@@ -85,7 +85,7 @@ class PrintedTable:
     fmt: str | None  # the layout's format (2021, 2019, 2019-variant), None for legacy
     parts: tuple[Part, ...]
 
-    def keys(self) -> list[str]:
+    def cell_keys(self) -> list[str]:
         return [k for part in self.parts for row in part.rows for k in row.keys]
 
 
@@ -141,7 +141,8 @@ class Layouts:
     def active_format(self, held: set[str], fmt: str) -> str:
         """The table-2 layout whose cells the report holds most of (its own format on a tie)."""
         formats = self.tables.active.formats
-        return max(formats, key=lambda f: (len(held & set(self.active(f).keys())), f == fmt, f))
+        return max(formats, key=lambda f: (len(held & set(self.active(f).cell_keys())),
+                                           f == fmt, f))
 
     def active(self, fmt: str) -> PrintedTable:
         spec = self.tables.active
