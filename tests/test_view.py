@@ -131,6 +131,10 @@ def test_a_taken_port_or_a_missing_extra_is_one_line(corpus_store, monkeypatch):
     assert done.returncode == 2
     assert done.stderr.strip() == f"nianbao: cannot listen on 127.0.0.1:{port} " \
                                   "(Address already in use)"
+    done = subprocess.run([*NIANBAO, "serve", str(corpus_store.with_name("none.duckdb"))],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stderr.strip()) == (
+        2, f"nianbao: {corpus_store.with_name('none.duckdb')}: no such store")
     import importlib.util
 
     from extractor import view
