@@ -16,6 +16,7 @@ from .cli_common import (
     EXIT_FINDINGS,
     EXIT_INPUT,
     LimitOption,
+    BomOption,
     OcrMode,
     OcrOption,
     PatternsOption,
@@ -40,6 +41,7 @@ class ExtractFormat(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
+    xlsx = "xlsx"
 
 
 def _writer(output: Optional[Path]):
@@ -59,15 +61,21 @@ def extract(
     patterns: PatternsOption = None,
     ocr: OcrOption = OcrMode.auto,
     limit: LimitOption = None,
+    bom: BomOption = False,
 ) -> None:
     """Extract the three standard tables of each report into the canonical schema."""
     from rich.console import Console
 
-    from .export import render, report_json, tidy_csv
+    from .export import BOM, render, report_json, tidy_csv
 
     dirs = tuple(str(p) for p in patterns or ())
     limits = limits_of(limit)
+    if fmt == ExtractFormat.xlsx:
+        _extract_xlsx(files, output, dirs, ocr.value, limits)
+        return
     out = _writer(output)
+    if bom and fmt == ExtractFormat.csv:
+        out.write(BOM)
     failed = False
     first_csv = True
     console = Console(file=out) if fmt == ExtractFormat.table else None
@@ -86,6 +94,26 @@ def extract(
     if output is not None:
         out.close()
     if failed:
+        raise typer.Exit(EXIT_INPUT)
+
+
+def _extract_xlsx(files: list[Path], output: Optional[Path], dirs: tuple[str, ...],
+                  ocr: str, limits) -> None:
+    """One workbook (extractor/xlsx.py) of every report with its audit's findings."""
+    from .audit import audit
+    from .printed import layouts
+    from .xlsx import Entry, write_xlsx
+
+    if output is None:
+        raise fail("extract -f xlsx needs -o FILE.xlsx (a workbook is not terminal text)")
+    extracted = list(reports_of(files, dirs, ocr, limits))
+    entries = [Entry(report, audit(report, patterns_dirs=dirs).findings)
+               for _, report in extracted if report is not None]
+    try:
+        write_xlsx(output, entries, layouts(dirs))
+    except OSError as exc:
+        raise fail(f"{output}: cannot write ({exc.strerror})") from None
+    if len(entries) < len(extracted):
         raise typer.Exit(EXIT_INPUT)
 
 

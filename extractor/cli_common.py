@@ -30,6 +30,8 @@ LimitOption = Annotated[
     typer.Option("--limit", metavar="NAME=VALUE",
                  help="Change one limit of docs/limits.md, e.g. max_pages=5000 (repeatable)."),
 ]
+BomOption = Annotated[bool, typer.Option(
+    "--bom", help="CSV in UTF-8 with a byte-order mark, so Excel on Chinese Windows reads it.")]
 
 
 def fail(message: object) -> typer.Exit:

@@ -1,4 +1,4 @@
-"""The bulk commands: `nianbao batch`, `nianbao export`, `nianbao history`.
+"""The bulk commands: `nianbao batch`, `nianbao export`, `nianbao history`, `nianbao serve`.
 
 `register(app)` adds them to the `nianbao` typer app. As in cli.py, errors become one line on
 stderr and exit code 2 here and only here.
@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from .cli_common import (
+    BomOption,
     LimitOption,
     OcrMode,
     OcrOption,
@@ -34,6 +35,7 @@ class Executor(str, Enum):
 class ExportFormat(str, Enum):
     parquet = "parquet"
     csv = "csv"
+    xlsx = "xlsx"
 
 
 class HistoryFormat(str, Enum):
@@ -145,17 +147,34 @@ def export(
     store: Annotated[Path, typer.Argument(help="A store written by `nianbao batch`.")],
     to: Annotated[Path, typer.Option("--to", help="Directory to write <table>.<format> files into.")],
     fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="File format.")] = ExportFormat.parquet,
+    bom: BomOption = False,
 ) -> None:
-    """Write the store's tables (reports, values, findings, errors) as Parquet or CSV files."""
+    """Write the store's tables (reports, values, findings, errors) as Parquet or CSV files,
+    or one Excel workbook (xlsx: the tables as printed, a row per report, the findings)."""
     from .store import Store
 
     try:
         with Store(store, read_only=True) as opened:
-            written = opened.export(to, fmt.value)
+            if fmt == ExportFormat.xlsx:
+                written = [_export_xlsx(opened, to / f"{store.stem}.xlsx")]
+            else:
+                written = opened.export(to, fmt.value, bom=bom)
     except NianbaoError as exc:
         raise fail(exc) from None
     for path in written:
         typer.echo(str(path))
+
+
+def _export_xlsx(opened, target: Path) -> Path:
+    from .printed import layouts
+    from .xlsx import store_entries, write_xlsx
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_xlsx(target, store_entries(opened), layouts())
+    except OSError as exc:
+        raise fail(f"{target}: cannot write ({exc.strerror})") from None
+    return target
 
 
 def history(
@@ -167,6 +186,7 @@ def history(
     keys: Annotated[bool, typer.Option("--keys", help="Also print every key of every year (the full panel), not only the harmonized series.")] = False,
     rules: Annotated[list[Path] | None, typer.Option("--rules", help="A directory of extra rules*.yaml files (repeatable).")] = None,
     patterns: PatternsOption = None,
+    bom: BomOption = False,
 ) -> None:
     """One harmonized series per body across the years (legacy, 2019 and 2021 formats), the
     cross-year rules, and missing years reconstructed."""
@@ -197,7 +217,9 @@ def history(
         frame = getattr(result, name)
         target = to / f"{name}.{fmt.value}"
         if fmt == HistoryFormat.csv:
-            frame.to_csv(target, index=False)
+            if "value_exact" in frame:  # 29130, not 29130.0
+                frame = frame.assign(value=frame["value_exact"])
+            frame.to_csv(target, index=False, encoding="utf-8-sig" if bom else "utf-8")
         else:
             frame.to_parquet(target, index=False)
         typer.echo(str(target))
@@ -292,8 +314,27 @@ def _cell(row) -> str:
     return f"[{row.low:g}, {row.high:g}]"
 
 
+def serve(
+    store: Annotated[Path, typer.Argument(help="A store written by `nianbao batch`.")],
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8765,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; the default serves this machine only.")] = "127.0.0.1",
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="A directory of extra rules*.yaml files (repeatable).")] = None,
+    patterns: PatternsOption = None,
+) -> None:
+    """A local read-only web viewer over a store: bodies, reports as printed with their
+    findings and evidence, a body across the years, all findings; CSV and XLSX downloads."""
+    from .view import serve as run
+
+    try:
+        run(store, host=host, port=port, patterns_dirs=tuple(str(p) for p in patterns or ()),
+            rules_dirs=tuple(str(p) for p in rules or ()))
+    except NianbaoError as exc:
+        raise fail(exc) from None
+
+
 def register(app: typer.Typer) -> None:
-    """Add `batch`, `export` and `history` to the nianbao app."""
+    """Add `batch`, `export`, `history` and `serve` to the nianbao app."""
     app.command()(batch)
     app.command()(export)
     app.command()(history)
+    app.command()(serve)

@@ -11,7 +11,10 @@ from .labels import templates
 from .patterns import section_ordinal
 from .schema import RELIABLE, Report, dumps
 
-TIDY_COLUMNS = ["file", "key", "value", "raw", "page", "confidence"]
+# What every exported row starts with: which report it is, not only its sha256.
+ID_COLUMNS = ["file", "body", "agency", "year", "format"]
+TIDY_COLUMNS = ID_COLUMNS + ["key", "value", "raw", "page", "confidence"]
+BOM = "\ufeff"  # UTF-8 with a byte-order mark: what Excel on Chinese Windows needs to read CSV
 
 
 def report_json(report: Report) -> str:
@@ -35,9 +38,15 @@ def tidy_csv(reports: list[Report], header: bool = True) -> str:
         writer.writerow(TIDY_COLUMNS)
     for report in reports:
         for v in report.values:
-            writer.writerow([report.meta.path, v.key, _plain(v.value), v.raw, v.page or "",
-                             v.confidence])
+            writer.writerow(identity(report) + [v.key, _plain(v.value), v.raw, v.page or "",
+                                                v.confidence])
     return out.getvalue()
+
+
+def identity(report: Report) -> list:
+    """The ID_COLUMNS of a report: the file as given, its body, agency, year and format."""
+    m = report.meta
+    return [m.path, m.body, m.agency, m.year, m.format]
 
 
 def _plain(value: int | Decimal | None) -> str:

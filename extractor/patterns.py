@@ -18,7 +18,14 @@ from typing import Annotated, Any, Literal
 
 import regex
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from .errors import PatternsError
 from .limits import MiB
@@ -53,6 +60,16 @@ class KeyedLabels(Labelled):
     key: str
 
 
+class Numbered(Labelled):
+    # The numbering printed before the label (三、, （三）, 1.): for showing a table as printed.
+    number: str | None = None
+
+
+class Headed(KeyedLabels):
+    # The headings printed above a column (or table-4 block), outermost first.
+    under: list[str] = Field(default_factory=list)
+
+
 class ActiveField(Labelled):
     kind: Literal["count", "signed", "amount"] = "count"
     unit: str | None = None
@@ -81,22 +98,39 @@ class ActiveTable(_Model):
 class ApplicationRow(KeyedLabels):
     group: str | None = None
     formats: list[str] | None = None
+    number: str | None = None
+
+
+def _headings_known(items: list[Headed], groups: list[str], name: str) -> None:
+    unknown = {h for item in items for h in item.under} - set(groups)
+    if unknown:
+        raise ValueError(f"`under` names {', '.join(sorted(unknown))}, not one of {name}")
 
 
 class ApplicationsTable(_Model):
     title: str
-    columns: list[KeyedLabels]
+    columns: list[Headed]
     column_groups: list[str]
-    groups: dict[str, Labelled]
+    groups: dict[str, Numbered]
     rows: list[ApplicationRow]
     derived_totals: dict[str, str]
+
+    @model_validator(mode="after")
+    def _under(self) -> ApplicationsTable:
+        _headings_known(self.columns, self.column_groups, "column_groups")
+        return self
 
 
 class ReviewTable(_Model):
     title: str
-    blocks: list[KeyedLabels]
+    blocks: list[Headed]
     block_groups: list[str]
     fields: list[KeyedLabels]
+
+    @model_validator(mode="after")
+    def _under(self) -> ReviewTable:
+        _headings_known(self.blocks, self.block_groups, "block_groups")
+        return self
 
 
 class TablePatterns(_Model):

@@ -19,6 +19,7 @@ the CPU is) and inserted by `Store.add_reports` (in the one process that owns th
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from .audit.model import AuditResult
+from .audit.model import AuditResult, CellRef, Finding
 from .bodies import Body
 from .errors import NianbaoError
 from .schema import Claim, Meta, Report, Section, TableReport, Value, Warning, dumps
@@ -312,8 +313,25 @@ class Store:
                       claims=[Claim(**c) for c in claims],
                       warnings=[Warning(**w) for w in warnings])
 
-    def export(self, directory: Path, fmt: str) -> list[Path]:
-        """Each table to DIR/<table>.<fmt> (parquet or csv)."""
+    def findings(self, sha256: str, version: str) -> list[Finding]:
+        """The stored findings of a report's single-report audit, in their order."""
+        rows = self.con.execute(
+            "SELECT rule, rule_number, severity, expected, actual, difference, tolerance, "
+            "likely_cause, message_zh, message_en, claim, cells FROM findings "
+            "WHERE sha256 = ? AND extractor_version = ? ORDER BY ordinal",
+            [sha256, version]).fetchall()
+        return [Finding(rule=rule, rule_number=number, severity=severity,
+                        expected=_stated(expected), actual=_stated(actual),
+                        difference=None if difference is None else _stated(difference),
+                        tolerance=tolerance, likely_cause=cause, message_zh=zh, message_en=en,
+                        claim=claim, cells=[CellRef(**c) for c in json.loads(cells)])
+                for (rule, number, severity, expected, actual, difference, tolerance, cause,
+                     zh, en, claim, cells) in rows]
+
+    def export(self, directory: Path, fmt: str, *, bom: bool = False) -> list[Path]:
+        """Each table to DIR/<table>.<fmt> (parquet or csv; `bom`: CSV in UTF-8 with a BOM).
+        Values and findings rows carry their report's file, body, agency, year and format;
+        in CSV a value is written exactly as stored (29130, not 29130.0)."""
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -322,11 +340,40 @@ class Store:
         for name in TABLES:
             target = directory / f"{name}.{fmt}"
             options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER"
-            order = ", ".join(c for c, _, _ in _COLUMNS[name][:3])
-            self.con.execute(f"COPY (SELECT * FROM \"{name}\" ORDER BY {order}) "
-                             f"TO '{_quote(target)}' ({options})")
+            self.con.execute(f"COPY ({_export_query(name, fmt)}) TO '{_quote(target)}' "
+                             f"({options})")
+            if bom and fmt == "csv":
+                _prepend_bom(target)
             written.append(target)
         return written
+
+
+def _export_query(name: str, fmt: str) -> str:
+    order = ", ".join(f't."{c}"' for c, _, _ in _COLUMNS[name][:3])
+    if name not in ("values", "findings"):
+        return f'SELECT * FROM "{name}" t ORDER BY {order}'
+    exact = " REPLACE (t.value_exact AS value)" if name == "values" and fmt == "csv" else ""
+    return (f"SELECT r.path AS file, r.body, r.agency, r.year, r.format, t.*{exact} "
+            f'FROM "{name}" t JOIN reports r USING (sha256, extractor_version) ORDER BY {order}')
+
+
+def _prepend_bom(path: Path) -> None:
+    part = path.with_name(path.name + ".part")
+    with path.open("rb") as source, part.open("wb") as out:
+        out.write("\ufeff".encode())
+        shutil.copyfileobj(source, out)
+    part.replace(path)
+
+
+def _stated(text: str) -> int | Decimal | str:
+    """A finding's expected or printed value as stored (text): a number when it is one."""
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return Decimal(text)
+        except ArithmeticError:
+            return text
 
 
 def _number(exact: str | None, unit: str | None) -> int | Decimal | None:

@@ -1,4 +1,7 @@
 import json
+import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,3 +31,32 @@ def differences(report, expected: dict) -> dict:
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     return CORPUS
+
+
+# -- a store made by `nianbao batch` from the bundled reports (the viewer's and exports' tests) --
+
+NIANBAO = [sys.executable, "-m", "extractor.cli"]
+# A generated PDF with findings, so a finding's evidence is a page crop (the corpus's only
+# text-layer PDF, Huaian 2024, has none).
+WITH_PDF_FINDINGS = FIXTURES / "generated" / "gen_s109_000_pdf_2019.pdf"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--screenshots", metavar="DIR", default=None,
+                     help="browser tests: save a PNG of each page they visit into DIR")
+
+
+@pytest.fixture(scope="session")
+def corpus_store(tmp_path_factory) -> Path:
+    """fixtures/corpus (and one generated PDF) through `nianbao batch`, at absolute paths so
+    the viewer finds the files wherever it runs. No OCR: the scanned PDF is one failed file."""
+    root = tmp_path_factory.mktemp("corpus_store")
+    files = root / "reports"
+    shutil.copytree(CORPUS, files)
+    shutil.copy(WITH_PDF_FINDINGS, files / WITH_PDF_FINDINGS.name)
+    store = root / "results.duckdb"
+    done = subprocess.run([*NIANBAO, "batch", str(files), "--store", str(store), "--jobs", "2",
+                           "--ocr", "never"], capture_output=True, text=True, timeout=600,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return store

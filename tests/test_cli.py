@@ -46,7 +46,10 @@ def test_csv_is_the_tidy_table(tmp_path):
     result = run("extract", CORPUS / "seed_shanghai_2020.txt", "-f", "csv", "-o", out)
     assert result.returncode == 0 and result.stdout == ""
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
-    assert list(rows[0]) == ["file", "key", "value", "raw", "page", "confidence"]
+    assert list(rows[0]) == ["file", "body", "agency", "year", "format", "key", "value", "raw",
+                             "page", "confidence"]
+    assert {(r["body"], r["agency"], r["year"], r["format"]) for r in rows} == {
+        ("上海市人民政府", "上海市", "2020", "2019")}
     assert len(rows) == 198
     # The file as given, so two reports with one name in different folders stay apart.
     assert {r["file"] for r in rows} == {str(CORPUS / "seed_shanghai_2020.txt")}

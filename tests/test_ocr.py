@@ -112,7 +112,7 @@ def test_rotated_scan_is_read_and_pictured_upright(tmp_path):
     import cv2
     import numpy as np
 
-    from extractor.audit.html import _Evidence
+    from extractor.audit.html import Evidence
 
     rotated = pymupdf.open()
     page = _sideways_scan_page(rotated, 3)
@@ -130,7 +130,7 @@ def test_rotated_scan_is_read_and_pictured_upright(tmp_path):
     assert 0 <= x0 < x1 <= 842 and 0 <= y0 < y1 <= 595 and y1 - y0 > x1 - x0  # sideways on the sheet
 
     def picture(report, page: int):
-        html = _Evidence(report)._crop(page, [report.get("applications.new_received.total").bbox])
+        html = Evidence(report)._crop(page, [report.get("applications.new_received.total").bbox])
         return pymupdf.Pixmap(base64.b64decode(re.search(r"base64,([^']+)", html).group(1)))
 
     # The same strip as the upright scan's (a sideways one would be 842 points wide, not 595).

@@ -73,14 +73,14 @@ def _report_section(report: Report, result: AuditResult) -> str:
     out.append("</table>")
     if not result.findings:
         out.append("<p class='ok'>No findings: every rule that could be checked holds.</p>")
-    evidence = _Evidence(report)
+    evidence = Evidence(report)
     for index, finding in enumerate(result.findings, start=1):
         out.append(_finding(index, finding, evidence))
     evidence.close()
     return "".join(out)
 
 
-def _finding(index: int, f: Finding, evidence: "_Evidence") -> str:
+def _finding(index: int, f: Finding, evidence: "Evidence") -> str:
     rows = "".join(
         f"<tr><td class='rule'>{_e(c.key)}</td><td class='num'>{_e(c.value)}</td><td>{_e(c.raw)}</td>"
         f"<td class='num'>{c.page or ''}</td><td>{c.year or ''}</td><td class='num'>{c.confidence}</td></tr>"
@@ -100,8 +100,9 @@ def _finding(index: int, f: Finding, evidence: "_Evidence") -> str:
         f"<div class='evidence'>{evidence.for_finding(f)}</div></section>")
 
 
-class _Evidence:
-    """Page crops (PDF) or highlighted text (other sources) for the report's own cells."""
+class Evidence:
+    """Page crops (PDF) or highlighted text (other sources) for the report's own cells; the
+    viewer (extractor/view/) shows the same evidence."""
 
     def __init__(self, report: Report) -> None:
         self.report = report

@@ -40,6 +40,7 @@ class Columns(_Model):
 
 
 class TableSpec(_Model):
+    title: str | None = None
     header: list[str]
     columns: Columns
     units: list[str]
