@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from extractor import extract
-from extractor.legacy import legacy_knowledge
+from extractor.knowledge import Knowledge
 from extractor.legacy.prose import read_prose
 from extractor.legacy.text import flatten
 from extractor.load import load
@@ -75,7 +75,7 @@ def main() -> None:
 
     jieba.setLogLevel(60)
     jieba.initialize()
-    kn = legacy_knowledge()
+    kn = Knowledge.default().legacy
     for labels in kn.spec.table.rows.values():
         for label in labels:
             jieba.add_word(label)

@@ -10,7 +10,8 @@ annual reports) into one canonical, provenance-carrying schema.
 __version__ = "0.1.0"
 
 from .errors import NianbaoError  # noqa: E402
+from .knowledge import Knowledge  # noqa: E402
 from .pipeline import extract  # noqa: E402
 from .schema import Report  # noqa: E402
 
-__all__ = ["NianbaoError", "Report", "__version__", "extract"]
+__all__ = ["Knowledge", "NianbaoError", "Report", "__version__", "extract"]

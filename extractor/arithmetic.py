@@ -13,11 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fnmatch import fnmatchcase
-from functools import lru_cache
 from itertools import product
 
-from .labels import Templates, templates
-from .patterns import IdentitySpec, load_patterns
+from .labels import Templates
+from .patterns import IdentitySpec
 
 Number = int | Decimal
 _PREVIOUS = "previous:"
@@ -142,8 +141,3 @@ class Identities:
             raise ValueError(f"unknown placeholder list {name}")
         return lists[name]()
 
-
-@lru_cache(maxsize=8)
-def identities(patterns_dirs: tuple[str, ...] = ()) -> Identities:
-    """The identities of the shipped patterns extended by `patterns_dirs`."""
-    return Identities(load_patterns(patterns_dirs).identities.identities, templates(patterns_dirs))

@@ -35,13 +35,13 @@ from typing import Protocol
 
 from . import __version__
 from .audit import audit
-from .audit.rules import load_rules
 from .bodies import ManifestEntry, apply_manifest, infer, opening_text, read_manifest
 from .errors import NianbaoError
 from .inputs import walk
 from .limits import DEFAULT_LIMITS, Limits
 from .load import load
-from .pipeline import check_patterns, extract_document
+from .knowledge import Knowledge
+from .pipeline import extract_document
 from .store import ReportRows, Store, report_rows
 
 MAX_TASKS = 200  # files per local worker before it is replaced (bounds leaks in C libraries)
@@ -60,9 +60,10 @@ class SchedulerError(NianbaoError):
 
 @dataclass(frozen=True)
 class Options:
-    """What every worker needs besides the file."""
+    """What every worker needs besides the file: the knowledge (shipped to each worker, to
+    each Dask worker too, as an object: no worker reads a pattern file), OCR and limits."""
 
-    patterns_dirs: tuple[str, ...] = ()
+    knowledge: Knowledge = field(default_factory=Knowledge.default)
     ocr: str = "auto"
     limits: Limits = DEFAULT_LIMITS
 
@@ -120,14 +121,14 @@ def extract_file(job: Job, options: Options) -> Outcome:
         if document.sha256 != job.sha256:
             return Failed(job.path, job.sha256, "changed", f"{job.path}: the file changed while "
                           "the batch ran", time.perf_counter() - start)
-        report = extract_document(document, patterns_dirs=options.patterns_dirs,
-                                  limits=options.limits)
+        knowledge = options.knowledge
+        report = extract_document(document, knowledge=knowledge, limits=options.limits)
         # The store keeps the whole Body (kind, where each field came from), which Report.meta
         # does not carry; infer is pure, so this agrees with meta.body.
-        body = infer(report, opening_text(document), options.patterns_dirs)
+        body = infer(report, opening_text(document), knowledge.bodies)
         if job.manifest is not None:
-            body = apply_manifest(body, job.manifest, options.patterns_dirs)
-        result = audit(report, patterns_dirs=options.patterns_dirs)
+            body = apply_manifest(body, job.manifest, knowledge.bodies)
+        result = audit(report, knowledge=knowledge)
         return Stored(job.path, report_rows(report, body, result, time.perf_counter() - start))
     except NianbaoError as exc:
         return Failed(job.path, job.sha256, exc.kind, str(exc), time.perf_counter() - start)
@@ -298,7 +299,7 @@ def run_batch(
     *,
     jobs: int = 1,
     manifest: Path | None = None,
-    options: Options = Options(),
+    options: Options | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     executor: str = "local",
     scheduler: str | None = None,
@@ -311,17 +312,16 @@ def run_batch(
     `progress` is told the number of files, then of each file done; `task` is the per-file
     function the workers run (`extract_file`)."""
     start = time.perf_counter()
+    options = options or Options()
     # Everything the user gave that can be wrong is checked before the store is touched.
     if executor == "dask" and not scheduler:
         raise SchedulerError("--executor dask needs --scheduler tcp://HOST:PORT")
-    check_patterns(options.patterns_dirs)
-    load_rules((), options.patterns_dirs)
     files = walk(paths)
     entries = read_manifest(manifest) if manifest else {}
     summary = Summary(found=len(files))
     summary.manifest_unused = len(entries.keys() - {str(p.resolve()) for p in files})
     with Store(store_path) as store:
-        stored = store.stored_shas(__version__)
+        stored = store.stored_shas(__version__, options.knowledge.fingerprint)
         failed_before = set() if retry_errors else store.failed_files(__version__)
         if executor == "dask":
             pool: Executor = DaskExecutor(scheduler, task, options, timeout)

@@ -14,14 +14,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 
 import regex
 
 from .document import Document, TextLine
 from .errors import NianbaoError
-from .patterns import load_patterns
+from .patterns import BodyPatterns
 from .schema import Report
 from .textnorm import compact
 
@@ -60,53 +59,33 @@ class _Place:
     level: str
 
 
-@dataclass(frozen=True)
-class _Rules:
-    places: tuple[tuple[str, tuple[str, ...], int], ...]  # level, suffixes, max stem length
-    province_cities: frozenset[str]
-    zone_suffixes: tuple[str, ...]
-    zone_level: str
-    zone_max_stem: int
-    governments: tuple[str, ...]
-    offices: tuple[str, ...]
-    department_suffixes: tuple[str, ...]
-    bare_default: str
-    bare_by_suffix: dict[str, str]
-    bare_by_level: dict[str, str]
-    same_body: tuple[tuple[str, str], ...]
-    national: tuple[regex.Pattern, ...]
-    trim: regex.Pattern
-    not_an_agency: tuple[regex.Pattern, ...]
-    opening: tuple[regex.Pattern, ...]
+class BodyRules:
+    """bodies.yaml compiled: place levels and suffixes, government and office words, the
+    spellings of one body, what is not an agency."""
 
-
-@lru_cache(maxsize=8)
-def _rules(patterns_dirs: tuple[str, ...]) -> _Rules:
-    data = load_patterns(patterns_dirs).bodies
-    bare = data.bare_place_body
-    longest_first = lambda words: tuple(sorted(words, key=len, reverse=True))
-    return _Rules(
-        places=tuple((p.level, longest_first(p.suffixes), p.max_stem) for p in data.places),
-        province_cities=frozenset(data.province_level_cities),
-        zone_suffixes=longest_first(data.zones.suffixes),
-        zone_level=data.zones.level,
-        zone_max_stem=data.zones.max_stem,
-        governments=longest_first(data.governments),
-        offices=longest_first(data.offices),
-        department_suffixes=longest_first(data.department_suffixes),
-        bare_default=bare.default,
-        bare_by_suffix=bare.by_suffix,
-        bare_by_level=bare.by_level,
+    def __init__(self, data: BodyPatterns) -> None:
+        bare = data.bare_place_body
+        longest_first = lambda words: tuple(sorted(words, key=len, reverse=True))  # noqa: E731
+        self.places = tuple((p.level, longest_first(p.suffixes), p.max_stem) for p in data.places)
+        self.province_cities = frozenset(data.province_level_cities)
+        self.zone_suffixes = longest_first(data.zones.suffixes)
+        self.zone_level = data.zones.level
+        self.zone_max_stem = data.zones.max_stem
+        self.governments = longest_first(data.governments)
+        self.offices = longest_first(data.offices)
+        self.department_suffixes = longest_first(data.department_suffixes)
+        self.bare_default = bare.default
+        self.bare_by_suffix = bare.by_suffix
+        self.bare_by_level = bare.by_level
         # Longest spelling first, so 政府办公室 is rewritten before 政府.
-        same_body=tuple(sorted(data.same_body.items(), key=lambda kv: -len(kv[0]))),
-        national=tuple(regex.compile(p) for p in data.national),
-        trim=regex.compile(data.trim),
-        not_an_agency=tuple(regex.compile(p) for p in data.not_an_agency),
-        opening=tuple(regex.compile(p) for p in data.opening_agency),
-    )
+        self.same_body = tuple(sorted(data.same_body.items(), key=lambda kv: -len(kv[0])))
+        self.national = tuple(regex.compile(p) for p in data.national)
+        self.trim = regex.compile(data.trim)
+        self.not_an_agency = tuple(regex.compile(p) for p in data.not_an_agency)
+        self.opening = tuple(regex.compile(p) for p in data.opening_agency)
 
 
-def _place_at(text: str, pos: int, rules: _Rules) -> _Place | None:
+def _place_at(text: str, pos: int, rules: BodyRules) -> _Place | None:
     """The place name starting at `pos`: the shortest stem followed by a known suffix."""
     longest = max([rules.zone_max_stem] + [m for _, _, m in rules.places])
     for stem in range(1, longest + 1):
@@ -125,7 +104,7 @@ def _place_at(text: str, pos: int, rules: _Rules) -> _Place | None:
     return None
 
 
-def _places(name: str, rules: _Rules) -> list[_Place]:
+def _places(name: str, rules: BodyRules) -> list[_Place]:
     """Places from the left; each after the first must be of a lower level than the one before
     (so 住房和城乡建设局 after a 市 is a department, not a 乡)."""
     found: list[_Place] = []
@@ -147,9 +126,8 @@ def _places(name: str, rules: _Rules) -> list[_Place]:
     return found
 
 
-def parse_agency(name: str, patterns_dirs: tuple[str, ...] = ()) -> Body:
+def parse_agency(name: str, rules: BodyRules) -> Body:
     """Body, level, kind and region of an agency name (no year, no sources)."""
-    rules = _rules(patterns_dirs)
     agency = rules.trim.sub("", compact(name))
     places = _places(agency, rules)
     rest = agency[sum(len(p.name) for p in places):]
@@ -173,7 +151,7 @@ def parse_agency(name: str, patterns_dirs: tuple[str, ...] = ()) -> Body:
                 kind=kind, region="".join(p.name for p in places) or None)
 
 
-def _kind(rest: str, rules: _Rules, bare: bool) -> str | None:
+def _kind(rest: str, rules: BodyRules, bare: bool) -> str | None:
     if bare or rest in rules.governments:
         return "government"
     if rest in rules.offices:
@@ -189,9 +167,8 @@ def opening_text(document: Document) -> str:
     return "\n".join(compact(line) for line in lines[:_OPENING_LINES])
 
 
-def infer(report: Report, opening: str, patterns_dirs: tuple[str, ...] = ()) -> Body:
+def infer(report: Report, opening: str, rules: BodyRules) -> Body:
     """The body of `report` from its title (meta.agency) or else its opening lines."""
-    rules = _rules(patterns_dirs)
     agency, source = report.meta.agency, "title"
     if agency and any(p.search(agency) for p in rules.not_an_agency):
         agency = None
@@ -200,11 +177,11 @@ def infer(report: Report, opening: str, patterns_dirs: tuple[str, ...] = ()) -> 
     sources = {"year": "title"} if report.meta.year is not None else {}
     if not agency:
         return Body(year=report.meta.year, sources=sources)
-    return replace(parse_agency(agency, patterns_dirs), year=report.meta.year,
+    return replace(parse_agency(agency, rules), year=report.meta.year,
                    sources={"agency": source} | sources)
 
 
-def _from_opening(opening: str, rules: _Rules) -> str | None:
+def _from_opening(opening: str, rules: BodyRules) -> str | None:
     for pattern in rules.opening:
         found = pattern.search(opening)
         if found:
@@ -214,11 +191,11 @@ def _from_opening(opening: str, rules: _Rules) -> str | None:
     return None
 
 
-def apply_manifest(body: Body, entry: ManifestEntry, patterns_dirs: tuple[str, ...] = ()) -> Body:
+def apply_manifest(body: Body, entry: ManifestEntry, rules: BodyRules) -> Body:
     """Manifest values replace inferred ones; a new agency is parsed again."""
     sources = dict(body.sources)
     if entry.agency:
-        body = replace(parse_agency(entry.agency, patterns_dirs), region_code=body.region_code,
+        body = replace(parse_agency(entry.agency, rules), region_code=body.region_code,
                        year=body.year)
         sources["agency"] = "manifest"
     if entry.region_code:

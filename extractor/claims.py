@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import Annotated
 
 import regex
@@ -18,8 +17,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .document import Document
 from .limits import DEFAULT_LIMITS
-from .numbers import parse_chinese_numeral, units
-from .patterns import load_patterns, validated
+from .numbers import Numbers, parse_chinese_numeral
+from .patterns import Patterns, validated
 from .schema import Claim
 from .segment import Segmentation, TextRegion, section_text
 from .textnorm import nfkc
@@ -98,12 +97,11 @@ class ClaimRules:
     token: object  # a number with its unit
 
 
-@lru_cache(maxsize=8)
-def claim_rules(extra_dirs: tuple[str, ...] = ()) -> ClaimRules:
-    patterns = load_patterns(extra_dirs)
+def build_claim_rules(patterns: Patterns, numbers: Numbers) -> ClaimRules:
+    """claims.yaml, validated, with what tables.yaml says about table-2 prose."""
     spec = validated(ClaimPatterns, patterns.extra.get("claims", {}), "claims")
     active = patterns.tables.active
-    counts = "|".join(map(regex.escape, units("count", extra_dirs)))
+    counts = "|".join(map(regex.escape, numbers.units("count")))
     token = regex.compile(
         rf"(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.(?P<frac>\d+))?(?P<unit>个百分点|百分点|%|{counts})"
         rf"|(?P<cn>[零一二两三四五六七八九十百千万]+)(?P<cnunit>{counts})")
@@ -139,9 +137,7 @@ class _Compact:
         return self.region.text[self.origin[start]: self.origin[end - 1] + 1]
 
 
-def extract_claims(document: Document, seg: Segmentation,
-                   patterns_dirs: tuple[str, ...] = ()) -> list[Claim]:
-    rules = claim_rules(patterns_dirs)
+def extract_claims(document: Document, seg: Segmentation, rules: ClaimRules) -> list[Claim]:
     claims: list[Claim] = []
     numbers = [s.number for s in seg.sections if s.number in _PROSE_SECTIONS]
     for number in numbers:
@@ -264,9 +260,9 @@ def _latest(mine: list[Claim], first: int, ids: set[str]) -> int | None:
 
 # ------------------------------------------------------------------ what a claim refers to
 
-def subjects(patterns_dirs: tuple[str, ...] = ()) -> dict[str, list[str]]:
+def subjects(rules: ClaimRules) -> dict[str, list[str]]:
     """Subject name → the table-4 blocks it names (review → [review], litigation → both)."""
-    return {name: s.blocks for name, s in claim_rules(patterns_dirs).spec.subjects.items()}
+    return {name: s.blocks for name, s in rules.spec.subjects.items()}
 
 
 def claim_alternatives(claim: Claim, rules: ClaimRules) -> list[list[str]]:

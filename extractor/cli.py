@@ -20,8 +20,9 @@ from .cli_common import (
     OcrMode,
     OcrOption,
     PatternsOption,
-    check_knowledge,
+    RulesOption,
     fail,
+    knowledge_of,
     limits_of,
     reports_of,
 )
@@ -59,6 +60,7 @@ def extract(
     fmt: Annotated[ExtractFormat, typer.Option("--format", "-f", help="Output format.")] = ExtractFormat.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     patterns: PatternsOption = None,
+    rules: RulesOption = None,
     ocr: OcrOption = OcrMode.auto,
     limit: LimitOption = None,
     bom: BomOption = False,
@@ -68,10 +70,10 @@ def extract(
 
     from .export import BOM, render, report_json, tidy_csv
 
-    dirs = tuple(str(p) for p in patterns or ())
+    knowledge = knowledge_of(patterns, rules)
     limits = limits_of(limit)
     if fmt == ExtractFormat.xlsx:
-        _extract_xlsx(files, output, dirs, ocr.value, limits)
+        _extract_xlsx(files, output, knowledge, ocr.value, limits)
         return
     out = _writer(output)
     if bom and fmt == ExtractFormat.csv:
@@ -79,7 +81,7 @@ def extract(
     failed = False
     first_csv = True
     console = Console(file=out) if fmt == ExtractFormat.table else None
-    for _, report in reports_of(files, dirs, ocr.value, limits):
+    for _, report in reports_of(files, knowledge, ocr.value, limits):
         if report is None:
             failed = True
             continue
@@ -89,7 +91,7 @@ def extract(
             out.write(tidy_csv([report], header=first_csv))
             first_csv = False
         else:
-            render(report, console, dirs)
+            render(report, console, knowledge)
         out.flush()
     if output is not None:
         out.close()
@@ -97,20 +99,19 @@ def extract(
         raise typer.Exit(EXIT_INPUT)
 
 
-def _extract_xlsx(files: list[Path], output: Optional[Path], dirs: tuple[str, ...],
-                  ocr: str, limits) -> None:
+def _extract_xlsx(files: list[Path], output: Optional[Path], knowledge, ocr: str,
+                  limits) -> None:
     """One workbook (extractor/xlsx.py) of every report with its audit's findings."""
     from .audit import audit
-    from .printed import layouts
     from .xlsx import Entry, write_xlsx
 
     if output is None:
         raise fail("extract -f xlsx needs -o FILE.xlsx (a workbook is not terminal text)")
-    extracted = list(reports_of(files, dirs, ocr, limits))
-    entries = [Entry(report, audit(report, patterns_dirs=dirs).findings)
+    extracted = list(reports_of(files, knowledge, ocr, limits))
+    entries = [Entry(report, audit(report, knowledge=knowledge).findings)
                for _, report in extracted if report is not None]
     try:
-        write_xlsx(output, entries, layouts(dirs))
+        write_xlsx(output, entries, knowledge.layouts)
     except OSError as exc:
         raise fail(f"{output}: cannot write ({exc.strerror})") from None
     if len(entries) < len(extracted):
@@ -135,7 +136,7 @@ def audit(
     fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.table,
     fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a finding is at least this severe.")] = FailOn.error,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
-    rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="A directory of extra rules*.yaml files (repeatable).")] = None,
+    rules: RulesOption = None,
     patterns: PatternsOption = None,
     ocr: OcrOption = OcrMode.auto,
     limit: LimitOption = None,
@@ -147,12 +148,11 @@ def audit(
     from .audit.model import SEVERITY_ORDER
     from .schema import dumps
 
-    dirs = tuple(str(p) for p in patterns or ())
-    rule_dirs = tuple(str(p) for p in rules or ())
-    extracted = list(reports_of(files, dirs, ocr.value, limits_of(limit), rule_dirs))
+    knowledge = knowledge_of(patterns, rules)
+    extracted = list(reports_of(files, knowledge, ocr.value, limits_of(limit)))
     reports = [report for _, report in extracted if report is not None]
     failed = len(reports) < len(extracted)
-    results = audit_series(reports, rules_dirs=rule_dirs, patterns_dirs=dirs)
+    results = audit_series(reports, knowledge=knowledge)
     out = _writer(output)
     if fmt == AuditFormat.json:
         for result in results:
@@ -207,7 +207,7 @@ def evaluate_command(
     fmt: Annotated[EvalFormat, typer.Option("--format", "-f")] = EvalFormat.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None,
     patterns: PatternsOption = None,
-    rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="A directory of extra rules*.yaml files (repeatable).")] = None,
+    rules: RulesOption = None,
     limit: LimitOption = None,
 ) -> None:
     """Score extraction (exact cells, missing, wrong, extra) and audit (findings against the
@@ -220,13 +220,11 @@ def evaluate_command(
 
     if not truth.is_dir():
         raise fail(f"{truth}: not a directory of truth files")
-    dirs = tuple(str(p) for p in patterns or ())
-    rule_dirs = tuple(str(p) for p in rules or ())
     limits = limits_of(limit)
-    check_knowledge(dirs, rule_dirs)
+    knowledge = knowledge_of(patterns, rules)
     documents = [p for p in walk(files) if p.parent.resolve() != truth.resolve()]
-    result = evaluate(documents, truth, lambda path: run(path, patterns_dirs=dirs, limits=limits),
-                      rules_dirs=rule_dirs, patterns_dirs=dirs)
+    result = evaluate(documents, truth,
+                      lambda path: run(path, knowledge=knowledge, limits=limits), knowledge)
     if not result.documents:
         raise fail(f"no document with a truth file in {truth}")
     out = _writer(output)

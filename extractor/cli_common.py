@@ -24,6 +24,10 @@ PatternsOption = Annotated[
     list[Path] | None,
     typer.Option("--patterns", help="A directory of extra pattern files (repeatable)."),
 ]
+RulesOption = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", help="A directory of extra rules*.yaml files (repeatable)."),
+]
 OcrOption = Annotated[OcrMode, typer.Option(help="OCR pages without a usable text layer.")]
 LimitOption = Annotated[
     list[str] | None,
@@ -48,36 +52,33 @@ def limits_of(settings: list[str] | None) -> Limits:
         raise fail(f"--limit: {exc}") from None
 
 
-def check_knowledge(patterns_dirs: tuple[str, ...], rules_dirs: tuple[str, ...] = ()) -> None:
-    """Validate every pattern and rule file a command could read, before any input: a
-    mistake is one line naming the file and the entry, and nothing else is done."""
-    from .audit.rules import load_rules
+def knowledge_of(patterns: list[Path] | None, rules: list[Path] | None = None):
+    """The knowledge a command works with, loaded once before any input: a mistake in a
+    pattern or rule file is one line naming the file and the entry, and nothing else is done."""
     from .errors import NianbaoError
-    from .pipeline import check_patterns
+    from .knowledge import Knowledge
 
     try:
-        check_patterns(patterns_dirs)
-        load_rules(rules_dirs, patterns_dirs)
+        return Knowledge.load(tuple(str(p) for p in patterns or ()),
+                              tuple(str(p) for p in rules or ()))
     except NianbaoError as exc:
         raise fail(exc) from None
 
 
-def reports_of(files: list[Path], patterns_dirs: tuple[str, ...], ocr: str,
-               limits: Limits = DEFAULT_LIMITS, rules_dirs: tuple[str, ...] = ()):
-    """Extract every report under `files`, one at a time; a failure is one line on stderr
-    and the next file goes on. Yields (path, report or None). Bad patterns or rules, or no
-    report file at all, end the command at once: nothing could succeed."""
+def reports_of(files: list[Path], knowledge, ocr: str, limits: Limits = DEFAULT_LIMITS):
+    """Extract every report under `files` with `knowledge`, one at a time; a failure is one
+    line on stderr and the next file goes on. Yields (path, report or None). No report file
+    at all ends the command at once: nothing could succeed."""
     from .errors import NianbaoError
     from .inputs import walk
     from .pipeline import extract
 
-    check_knowledge(patterns_dirs, rules_dirs)
     paths = walk(files)
     if not paths:
         raise fail(f"no report files in {', '.join(map(str, files))}")
     for path in paths:
         try:
-            yield path, extract(path, patterns_dirs=patterns_dirs, ocr=ocr, limits=limits)
+            yield path, extract(path, knowledge=knowledge, ocr=ocr, limits=limits)
         except NianbaoError as exc:
             typer.echo(f"nianbao: {exc}", err=True)
             yield path, None

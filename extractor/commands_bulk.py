@@ -20,8 +20,9 @@ from .cli_common import (
     OcrMode,
     OcrOption,
     PatternsOption,
-    check_knowledge,
+    RulesOption,
     fail,
+    knowledge_of,
     limits_of,
 )
 from .errors import NianbaoError
@@ -66,6 +67,7 @@ def batch(
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, tcp://HOST:PORT.")] = None,
     retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Try again the files that failed in an earlier run.")] = False,
     patterns: PatternsOption = None,
+    rules: RulesOption = None,
     ocr: OcrOption = OcrMode.auto,
     limit: LimitOption = None,
 ) -> None:
@@ -75,8 +77,8 @@ def batch(
     from .batch import Options, run_batch
 
     console = Console(stderr=True)
-    dirs = tuple(str(p) for p in patterns or ())
-    options = Options(patterns_dirs=dirs, ocr=ocr.value, limits=limits_of(limit))
+    options = Options(knowledge=knowledge_of(patterns, rules), ocr=ocr.value,
+                      limits=limits_of(limit))
     try:
         summary = run_batch(
             paths, store, jobs=jobs, manifest=manifest, timeout=timeout, options=options,
@@ -148,6 +150,7 @@ def export(
     to: Annotated[Path, typer.Option("--to", help="Directory to write <table>.<format> files into.")],
     fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="File format.")] = ExportFormat.parquet,
     bom: BomOption = False,
+    patterns: PatternsOption = None,
 ) -> None:
     """Write the store's tables (reports, values, findings, errors) as Parquet or CSV files,
     or one Excel workbook (xlsx: the tables as printed, a row per report, the findings)."""
@@ -156,7 +159,8 @@ def export(
     try:
         with Store(store, read_only=True) as opened:
             if fmt == ExportFormat.xlsx:
-                written = [_export_xlsx(opened, to / f"{store.stem}.xlsx")]
+                written = [_export_xlsx(opened, to / f"{store.stem}.xlsx",
+                                        knowledge_of(patterns))]
             else:
                 written = opened.export(to, fmt.value, bom=bom)
     except NianbaoError as exc:
@@ -165,13 +169,12 @@ def export(
         typer.echo(str(path))
 
 
-def _export_xlsx(opened, target: Path) -> Path:
-    from .printed import layouts
+def _export_xlsx(opened, target: Path, knowledge) -> Path:
     from .xlsx import store_entries, write_xlsx
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_xlsx(target, store_entries(opened), layouts())
+        write_xlsx(target, store_entries(opened), knowledge.layouts)
     except OSError as exc:
         raise fail(f"{target}: cannot write ({exc.strerror})") from None
     return target
@@ -184,7 +187,7 @@ def history(
     to: Annotated[Path | None, typer.Option("--to", help="Directory for the csv or parquet files.")] = None,
     years: Annotated[str | None, typer.Option("--years", help="Years of the panel, e.g. 2019-2025 (default: each body's first to last report).")] = None,
     keys: Annotated[bool, typer.Option("--keys", help="Also print every key of every year (the full panel), not only the harmonized series.")] = False,
-    rules: Annotated[list[Path] | None, typer.Option("--rules", help="A directory of extra rules*.yaml files (repeatable).")] = None,
+    rules: RulesOption = None,
     patterns: PatternsOption = None,
     bom: BomOption = False,
 ) -> None:
@@ -196,12 +199,10 @@ def history(
     span = _years(years)
     if fmt != HistoryFormat.table and to is None:
         raise fail(f"history -f {fmt.value} needs --to DIR")
-    dirs, rule_dirs = tuple(str(p) for p in patterns or ()), tuple(str(p) for p in rules or ())
-    check_knowledge(dirs, rule_dirs)
+    knowledge = knowledge_of(patterns, rules)
     try:
         with Store(store, read_only=True) as opened:
-            result = build_history(opened, body=body, years=span, rules_dirs=rule_dirs,
-                                   patterns_dirs=dirs)
+            result = build_history(opened, body=body, years=span, knowledge=knowledge)
     except NianbaoError as exc:
         raise fail(exc) from None
     if body and result.panel.empty:
@@ -318,7 +319,7 @@ def serve(
     store: Annotated[Path, typer.Argument(help="A store written by `nianbao batch`.")],
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8765,
     host: Annotated[str, typer.Option("--host", help="Address to listen on; the default serves this machine only.")] = "127.0.0.1",
-    rules: Annotated[list[Path] | None, typer.Option("--rules", help="A directory of extra rules*.yaml files (repeatable).")] = None,
+    rules: RulesOption = None,
     patterns: PatternsOption = None,
 ) -> None:
     """A local read-only web viewer over a store: bodies, reports as printed with their
@@ -326,8 +327,7 @@ def serve(
     from .view import serve as run
 
     try:
-        run(store, host=host, port=port, patterns_dirs=tuple(str(p) for p in patterns or ()),
-            rules_dirs=tuple(str(p) for p in rules or ()))
+        run(store, host=host, port=port, knowledge=knowledge_of(patterns, rules))
     except NianbaoError as exc:
         raise fail(exc) from None
 

@@ -10,12 +10,11 @@ and keeps its status.
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .patterns import load_patterns, validated
+from .patterns import Patterns, validated
 from .schema import FormatName
 
 SERIES_COLUMNS = ["body", "year", "series", "label", "value", "value_exact", "low", "high",
@@ -49,10 +48,9 @@ class Crosswalk(_Model):
     series: dict[str, Series]
 
 
-@lru_cache(maxsize=8)
-def crosswalk(patterns_dirs: tuple[str, ...] = ()) -> Crosswalk:
-    return validated(Crosswalk, load_patterns(patterns_dirs).extra.get("crosswalk", {}),
-                     "crosswalk")
+def build_crosswalk(patterns: Patterns) -> Crosswalk:
+    """crosswalk.yaml, validated."""
+    return validated(Crosswalk, patterns.extra.get("crosswalk", {}), "crosswalk")
 
 
 def series_rows(body: str, year: int, rows: list[dict], fmt: str | None, cw: Crosswalk

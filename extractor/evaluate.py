@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from .audit import audit_series
 from .audit.model import Finding
 from .errors import DamagedInput, InputNotFound, NianbaoError
+from .knowledge import Knowledge
 from .schema import RELIABLE, Report
 
 
@@ -164,8 +165,8 @@ def read_truth(path: Path) -> dict:
     return truth
 
 
-def evaluate(documents: list[Path], truth_dir: Path, extract_one, *,
-             rules_dirs: tuple[str, ...] = (), patterns_dirs: tuple[str, ...] = ()) -> Evaluation:
+def evaluate(documents: list[Path], truth_dir: Path, extract_one,
+             knowledge: Knowledge | None = None) -> Evaluation:
     """Score each document that has a truth file; `extract_one(path) -> Report` (the pipeline
     or a stand-in). Reports of one body in consecutive years are audited together."""
     scores: list[DocumentScore] = []
@@ -180,8 +181,7 @@ def evaluate(documents: list[Path], truth_dir: Path, extract_one, *,
             extracted.append((extract_one(document), truth, truth_path.name))
         except NianbaoError as exc:
             scores.append(DocumentScore(file=document.name, truth=truth_path.name, error=str(exc)))
-    audits = audit_series([report for report, _, _ in extracted], rules_dirs=rules_dirs,
-                          patterns_dirs=patterns_dirs)
+    audits = audit_series([report for report, _, _ in extracted], knowledge=knowledge)
     scores += [score(report, truth, name, result.findings)
                for (report, truth, name), result in zip(extracted, audits)]
     cells = sum(s.cells for s in scores)

@@ -7,8 +7,7 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from .labels import templates
-from .patterns import section_ordinal
+from .knowledge import Knowledge
 from .schema import RELIABLE, Report, dumps
 
 # What every exported row starts with: which report it is, not only its sha256.
@@ -73,12 +72,12 @@ def _cell(report: Report, key: str) -> str:
     return _shown(report, key)
 
 
-def render(report: Report, console, patterns_dirs: tuple[str, ...] = ()) -> None:
+def render(report: Report, console, knowledge: Knowledge) -> None:
     """Print a report as rich tables (printed labels beside the canonical keys), then its
     warnings."""
     from rich.table import Table
 
-    tpl = templates(patterns_dirs)
+    tpl = knowledge.templates
 
     def value_column(shown: Table, header: str, keys: list[str]) -> None:
         # Never narrower than its longest number; the printed label column is what gets cut.
@@ -87,7 +86,7 @@ def render(report: Report, console, patterns_dirs: tuple[str, ...] = ()) -> None
 
     def table(name: str, stub: str) -> Table:
         title = getattr(tpl.tables, name).title
-        shown = Table(title=f"{section_ordinal(name, patterns_dirs)}、{title}",
+        shown = Table(title=f"{knowledge.section_ordinal(name)}、{title}",
                       title_justify="left")
         shown.add_column(stub, no_wrap=True)
         shown.add_column("", max_width=18, overflow="ellipsis", no_wrap=True)

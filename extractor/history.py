@@ -39,10 +39,9 @@ import pandas as pd
 from . import __version__
 from .audit import audit
 from .audit.expressions import Context, evaluate
-from .audit.rules import load_rules
-from .claims import ClaimRules, claim_alternatives, claim_rules, subjects
-from .crosswalk import SERIES_COLUMNS, crosswalk, series_rows
-from .labels import templates
+from .claims import ClaimRules, claim_alternatives, subjects
+from .crosswalk import SERIES_COLUMNS, series_rows
+from .knowledge import Knowledge
 from .schema import Claim, Report
 from .store import Store
 from .textnorm import compact
@@ -72,14 +71,13 @@ class History:
 
 
 def build_history(store: Store, *, body: str | None = None, years: tuple[int, int] | None = None,
-                  rules_dirs: tuple[str, ...] = (), patterns_dirs: tuple[str, ...] = ()
-                  ) -> History:
+                  knowledge: Knowledge | None = None) -> History:
     """The panel of every body in `store` (or those matching `body`), audited across years."""
     chosen = _chosen_reports(store, body)
     panel, checks, findings, series = [], [], [], []
-    harmonized = crosswalk(patterns_dirs)
-    cross_year = {r.id for r in load_rules(rules_dirs, patterns_dirs)
-                  if r.scope == "consecutive_years"}
+    knowledge = knowledge or Knowledge.default()
+    harmonized = knowledge.crosswalk
+    cross_year = {r.id for r in knowledge.rules if r.scope == "consecutive_years"}
     for name, by_year in chosen.items():
         reports = {year: _load(store, sha, name, year) for year, sha in by_year.items()}
         first, last = years or (min(reports), max(reports))
@@ -90,7 +88,7 @@ def build_history(store: Store, *, body: str | None = None, years: tuple[int, in
             previous = reports.get(year - 1)
             if previous is None or not first <= year - 1 < year <= last:
                 continue
-            result = audit(report, previous, rules_dirs=rules_dirs, patterns_dirs=patterns_dirs)
+            result = audit(report, previous, knowledge=knowledge)
             pair = {"body": name, "year": year, "previous_year": year - 1,
                     "source": report.meta.source, "previous_source": previous.meta.source}
             checks += [pair | {"rule": t.rule, "rule_number": t.rule_number,
@@ -105,7 +103,7 @@ def build_history(store: Store, *, body: str | None = None, years: tuple[int, in
                          for f in result.findings if f.rule in cross_year]
         for year in range(first, last + 1):
             rows = (by_year_rows[year] if year in reports
-                    else _reconstructed(name, year, reports, patterns_dirs))
+                    else _reconstructed(name, year, reports, knowledge))
             panel += rows
             fmt = reports[year].meta.format if year in reports else None
             series += series_rows(name, year, rows, fmt, harmonized)
@@ -163,7 +161,7 @@ def _printed(body: str, year: int, report: Report) -> list[dict]:
 
 
 def _reconstructed(body: str, year: int, reports: dict[int, Report],
-                   patterns_dirs: tuple[str, ...]) -> list[dict]:
+                   knowledge: Knowledge) -> list[dict]:
     rows: list[dict] = []
     after, before = reports.get(year + 1), reports.get(year - 1)
     if after is not None:
@@ -194,7 +192,7 @@ def _reconstructed(body: str, year: int, reports: dict[int, Report],
                                      method=f"prior_items + change of {year - 1} (rule 8)"))
     for later_year, later in sorted(reports.items()):
         if later_year > year:
-            rows += _from_changes(body, year, later, patterns_dirs)
+            rows += _from_changes(body, year, later, knowledge)
     if after is not None:
         rows += _from_running_totals(body, year, before, after)
     return rows
@@ -229,11 +227,10 @@ def _from_running_totals(body: str, year: int, before: Report | None, after: Rep
     return rows
 
 
-def _from_changes(body: str, year: int, report: Report, patterns_dirs: tuple[str, ...]
-                  ) -> list[dict]:
+def _from_changes(body: str, year: int, report: Report, knowledge: Knowledge) -> list[dict]:
     """Values of `year` implied by `report`'s year-on-year claims that compare with it."""
-    specs = claim_rules(patterns_dirs)
-    ctx = Context(report=report, tpl=templates(patterns_dirs), subjects=subjects(patterns_dirs))
+    specs = knowledge.claims
+    ctx = Context(report=report, tpl=knowledge.templates, subjects=subjects(specs))
     rows = []
     for claim in report.claims:
         if claim.role != "change" or claim.refers_to is None or claim.direction is None:

@@ -9,10 +9,8 @@ order is fixed by the format, so an unreadable or missing label is placed by its
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-
-from .numbers import is_value_text
-from .patterns import TablePatterns, load_patterns
+from .numbers import Numbers
+from .patterns import TablePatterns
 from .textnorm import label_key, similarity
 
 ACCEPT = 0.72  # lowest similarity accepted as a label match
@@ -52,9 +50,9 @@ class LabelSet(dict):
 class Templates:
     """The table templates of patterns/tables.yaml, with every label precomputed as a key."""
 
-    def __init__(self, tables: TablePatterns, patterns_dirs: tuple[str, ...] = ()) -> None:
+    def __init__(self, tables: TablePatterns, numbers: Numbers) -> None:
         self.tables = tables
-        self.patterns_dirs = patterns_dirs
+        self.numbers = numbers
         active = tables.active
         self.active_items = LabelSet({k: tuple(v.keys) for k, v in active.items.items()})
         self.active_fields = LabelSet({k: tuple(v.keys) for k, v in active.fields.items()})
@@ -102,7 +100,7 @@ class Templates:
 
     def is_value(self, text: str) -> bool:
         """A cell text that is a value or a no-value mark under these patterns' numbers.yaml."""
-        return is_value_text(text, self.patterns_dirs)
+        return self.numbers.is_value(text)
 
     def rows_for(self, fmt: str) -> list[RowTemplate]:
         return [r for r in self.app_rows if r.formats is None or fmt in r.formats]
@@ -130,11 +128,6 @@ class Templates:
                      *(other for f, other in per_format.items() if f != fmt)))
                  for fmt, fields in per_format.items()}
         return max(votes, key=lambda f: (votes[f], f == self.newest_format))
-
-
-@lru_cache(maxsize=8)
-def templates(extra_dirs: tuple[str, ...] = ()) -> Templates:
-    return Templates(load_patterns(extra_dirs).tables, extra_dirs)
 
 
 def best_match(text: str, options: dict[str, tuple[str, ...]], accept: float = ACCEPT) -> Choice | None:

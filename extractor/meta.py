@@ -9,12 +9,11 @@ the fallback, because CMS and PDF producers often put a generic or site title th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import regex
 
 from .document import Document, TextLine
-from .patterns import load_patterns
+from .patterns import MetadataPatterns
 from .segment import Segmentation
 from .textnorm import compact
 
@@ -28,32 +27,19 @@ class ReportMeta:
     year: int | None
 
 
-@dataclass(frozen=True)
-class _Rules:
-    markers: tuple
-    titles: tuple
-    years: tuple
-    suffix: object
-    prefix: object
-    exclude: object
+class MetadataRules:
+    """metadata.yaml compiled: title markers and patterns, year patterns, what to trim."""
+
+    def __init__(self, data: MetadataPatterns) -> None:
+        self.markers = tuple(regex.compile(p) for p in data.title_markers)
+        self.titles = tuple(regex.compile(p) for p in data.title_patterns)
+        self.years = tuple(regex.compile(p) for p in data.year_patterns)
+        self.suffix = regex.compile(data.title_suffix)
+        self.prefix = regex.compile(data.title_prefix, regex.I)
+        self.exclude = regex.compile(data.title_exclude)
 
 
-@lru_cache(maxsize=8)
-def _rules(extra_dirs: tuple[str, ...]) -> _Rules:
-    data = load_patterns(extra_dirs).metadata
-    return _Rules(
-        markers=tuple(regex.compile(p) for p in data.title_markers),
-        titles=tuple(regex.compile(p) for p in data.title_patterns),
-        years=tuple(regex.compile(p) for p in data.year_patterns),
-        suffix=regex.compile(data.title_suffix),
-        prefix=regex.compile(data.title_prefix, regex.I),
-        exclude=regex.compile(data.title_exclude),
-    )
-
-
-def report_meta(document: Document, seg: Segmentation,
-                patterns_dirs: tuple[str, ...] = ()) -> ReportMeta:
-    rules = _rules(patterns_dirs)
+def report_meta(document: Document, seg: Segmentation, rules: MetadataRules) -> ReportMeta:
     first_heading = seg.sections[0].start[0] if seg.sections else len(seg.flow)
     lines = [b.text for _, b in seg.flow[: min(first_heading, _MAX_TITLE_LINES)]
              if isinstance(b, TextLine)]
@@ -82,7 +68,7 @@ def report_meta(document: Document, seg: Segmentation,
     return ReportMeta(title=title, agency=agency, year=year)
 
 
-def _title_from_lines(lines: list[str], rules: _Rules) -> str | None:
+def _title_from_lines(lines: list[str], rules: MetadataRules) -> str | None:
     """The first title-like line, joined with the line above when it lacks the agency or year
     ("淮安市人民政府" / "2024 年政府信息公开工作年度报告") and with a continuation below."""
     texts = [compact(line) for line in lines]

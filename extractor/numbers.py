@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
-from functools import lru_cache
 from typing import Literal
 
 import regex
 
 from .limits import DEFAULT_LIMITS
-from .patterns import NumberPatterns, load_patterns
+from .patterns import NumberPatterns
 from .textnorm import nfkc
 
 Kind = Literal["count", "signed", "amount"]
@@ -35,7 +34,10 @@ class Parsed:
 _PARENTHETICAL = regex.compile(r"[(（][^()（）]*[)）]")
 
 
-class _Rules:
+class Numbers:
+    """numbers.yaml made into a parser: no-value markers, units, thousands separators. Parsed
+    cells are remembered (a report repeats its numbers, a batch its reports)."""
+
     def __init__(self, patterns: NumberPatterns) -> None:
         self.null_by_text = {
             nfkc(marker).strip(): reason
@@ -45,85 +47,92 @@ class _Rules:
         self.count_units = {nfkc(u) for u in patterns.units.get("count", [])}
         self.amount_units = {nfkc(k): Decimal(str(v))
                              for k, v in patterns.units.get("amount", {}).items()}
-        separators = "".join(regex.escape(nfkc(s)) for s in dict.fromkeys(patterns.thousands_separators))
+        separators = "".join(regex.escape(nfkc(s))
+                             for s in dict.fromkeys(patterns.thousands_separators))
         self.separators = regex.compile(f"[{separators}]")
         self.number = regex.compile(
             rf"^(?P<sign>[+\-−－]?)\s*(?P<digits>\d{{1,3}}(?:(?P<sep>[{separators}])\d{{3}})"
             rf"(?:(?P=sep)\d{{3}})*|\d+)(?P<fraction>\.\d+)?\s*(?P<unit>[^\d\s.]{{0,3}})$")
+        self._parsed: dict[tuple, Parsed] = {}
 
+    def units(self, kind: Literal["count", "amount", "all"] = "all") -> list[str]:
+        """The units numbers.yaml knows, longest first (for building patterns that must not
+        stop at 元 inside 万元)."""
+        chosen = (self.count_units if kind == "count" else set(self.amount_units)
+                  if kind == "amount" else self.count_units | set(self.amount_units))
+        return sorted(chosen, key=len, reverse=True)
 
-def units(kind: Literal["count", "amount", "all"] = "all",
-          patterns_dirs: tuple[str, ...] = ()) -> list[str]:
-    """The units numbers.yaml knows, longest first (for building patterns that must not
-    stop at 元 inside 万元)."""
-    rules = _rules(patterns_dirs)
-    chosen = (rules.count_units if kind == "count" else set(rules.amount_units) if kind == "amount"
-              else rules.count_units | set(rules.amount_units))
-    return sorted(chosen, key=len, reverse=True)
+    def parse(self, raw: str, kind: Kind = "count", unit: str | None = None,
+              max_digits: int | None = DEFAULT_LIMITS.max_number_digits) -> Parsed:
+        """Parse one printed cell. For an amount, `unit` (元, 万元) is the unit to convert a
+        unit printed in the cell into; without it the number is returned as printed. A number
+        of more than `max_digits` digits is unreadable (no report counts to 10¹⁸; None: no
+        limit)."""
+        key = (raw, kind, unit, max_digits)
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            if len(self._parsed) > _REMEMBERED:
+                self._parsed.clear()
+            parsed = self._parsed[key] = self._parse(raw, kind, unit, max_digits)
+        return parsed
 
-
-@lru_cache(maxsize=8)
-def _rules(extra_dirs: tuple[str, ...] = ()) -> _Rules:
-    return _Rules(load_patterns(extra_dirs).numbers)
-
-
-@lru_cache(maxsize=65536)
-def parse_number(raw: str, kind: Kind = "count", unit: str | None = None,
-                 patterns_dirs: tuple[str, ...] = (),
-                 max_digits: int | None = DEFAULT_LIMITS.max_number_digits) -> Parsed:
-    """Parse one printed cell. For an amount, `unit` (元, 万元) is the unit to convert a unit
-    printed in the cell into; without it the number is returned as printed. A number of more
-    than `max_digits` digits is unreadable (no report counts to 10¹⁸; None: no limit)."""
-    rules = _rules(patterns_dirs)
-    text = nfkc(raw).strip()
-    if not text:
-        return Parsed(None, "blank")
-    if text in rules.null_by_text:
-        return Parsed(None, rules.null_by_text[text])
-    note = None
-    bare = _PARENTHETICAL.sub("", text).strip()
-    if bare != text and bare:
-        note = f"remark dropped: {text[len(bare):].strip() or text}"
-        text = bare
-    match = rules.number.match(text.replace("−", "-"))
-    if not match:
-        return Parsed(None, "unreadable", confidence=0.0, note=f"not a number: {raw!r}")
-    digits = rules.separators.sub("", match["digits"])
-    printed_digits = len(digits) + max(len(match["fraction"] or "") - 1, 0)
-    if max_digits is not None and printed_digits > max_digits:
-        return Parsed(None, "unreadable", confidence=0.0, note=f"{printed_digits} digits, over "
-                      f"the limit max_number_digits = {max_digits}")
-    sign = "-" if match["sign"] in ("-", "−", "－") else ""
-    printed_unit = match["unit"] or None
-    if printed_unit and printed_unit not in rules.count_units | rules.amount_units.keys():
-        return Parsed(None, "unreadable", confidence=0.0, note=f"unknown unit in {raw!r}")
-    if kind == "amount":
-        try:
-            amount = Decimal(sign + digits + (match["fraction"] or ""))
-        except InvalidOperation:
+    def _parse(self, raw: str, kind: Kind, unit: str | None, max_digits: int | None) -> Parsed:
+        text = nfkc(raw).strip()
+        if not text:
+            return Parsed(None, "blank")
+        if text in self.null_by_text:
+            return Parsed(None, self.null_by_text[text])
+        note = None
+        bare = _PARENTHETICAL.sub("", text).strip()
+        if bare != text and bare:
+            note = f"remark dropped: {text[len(bare):].strip() or text}"
+            text = bare
+        match = self.number.match(text.replace("−", "-"))
+        if not match:
             return Parsed(None, "unreadable", confidence=0.0, note=f"not a number: {raw!r}")
-        if unit and printed_unit:
-            amount = convert_amount(amount, printed_unit, unit, patterns_dirs)
-        return Parsed(_plain(amount), unit=printed_unit, note=note)
-    if match["fraction"] and match["fraction"].strip(".0"):
-        return Parsed(None, "unreadable", confidence=0.0, note=f"a fraction in a count: {raw!r}")
-    if printed_unit in rules.amount_units:
-        note = f"amount unit {printed_unit} in a count cell"
-    value = int(sign + digits)
-    if kind == "count" and value < 0:
-        return Parsed(value, unit=printed_unit, confidence=0.5, note="negative count")
-    return Parsed(value, unit=printed_unit, note=note)
+        digits = self.separators.sub("", match["digits"])
+        printed_digits = len(digits) + max(len(match["fraction"] or "") - 1, 0)
+        if max_digits is not None and printed_digits > max_digits:
+            return Parsed(None, "unreadable", confidence=0.0, note=f"{printed_digits} digits, "
+                          f"over the limit max_number_digits = {max_digits}")
+        sign = "-" if match["sign"] in ("-", "−", "－") else ""
+        printed_unit = match["unit"] or None
+        if printed_unit and printed_unit not in self.count_units | self.amount_units.keys():
+            return Parsed(None, "unreadable", confidence=0.0, note=f"unknown unit in {raw!r}")
+        if kind == "amount":
+            try:
+                amount = Decimal(sign + digits + (match["fraction"] or ""))
+            except InvalidOperation:
+                return Parsed(None, "unreadable", confidence=0.0, note=f"not a number: {raw!r}")
+            if unit and printed_unit:
+                amount = self.convert(amount, printed_unit, unit)
+            return Parsed(_plain(amount), unit=printed_unit, note=note)
+        if match["fraction"] and match["fraction"].strip(".0"):
+            return Parsed(None, "unreadable", confidence=0.0,
+                          note=f"a fraction in a count: {raw!r}")
+        if printed_unit in self.amount_units:
+            note = f"amount unit {printed_unit} in a count cell"
+        value = int(sign + digits)
+        if kind == "count" and value < 0:
+            return Parsed(value, unit=printed_unit, confidence=0.5, note="negative count")
+        return Parsed(value, unit=printed_unit, note=note)
+
+    def convert(self, amount: Decimal, from_unit: str, to_unit: str) -> Decimal:
+        """`amount` in `from_unit` expressed in `to_unit` (元, 万元, …), exactly."""
+        factors = self.amount_units
+        if from_unit == to_unit or from_unit not in factors or to_unit not in factors:
+            return amount
+        with localcontext() as exact:  # wide enough that no digit of a long amount is rounded
+            exact.prec = max(exact.prec, len(amount.as_tuple().digits) + 20)
+            return _plain(amount * factors[from_unit] / factors[to_unit])
+
+    def is_value(self, text: str) -> bool:
+        """Whether a cell's text reads as a value or a no-value marker (not as a label); a
+        number too long to be trusted still reads as one."""
+        return self.parse(text, "amount", max_digits=None).null_reason != "unreadable"
 
 
-def convert_amount(amount: Decimal, from_unit: str, to_unit: str,
-                   patterns_dirs: tuple[str, ...] = ()) -> Decimal:
-    """`amount` in `from_unit` expressed in `to_unit` (元, 万元, …), exactly."""
-    factors = _rules(patterns_dirs).amount_units
-    if from_unit == to_unit or from_unit not in factors or to_unit not in factors:
-        return amount
-    with localcontext() as exact:  # wide enough that no digit of a long amount is rounded
-        exact.prec = max(exact.prec, len(amount.as_tuple().digits) + 20)
-        return _plain(amount * factors[from_unit] / factors[to_unit])
+_REMEMBERED = 65_536  # parsed cells kept per parser
 
 
 def _plain(amount: Decimal) -> Decimal:
@@ -131,13 +140,6 @@ def _plain(amount: Decimal) -> Decimal:
     if amount == amount.to_integral_value():
         return Decimal(int(amount))  # exact at any length, where quantize stops at 28 digits
     return amount.normalize()
-
-
-def is_value_text(text: str, patterns_dirs: tuple[str, ...] = ()) -> bool:
-    """Whether a cell's text reads as a value or a no-value marker (not as a label); a number
-    too long to be trusted still reads as one."""
-    parsed = parse_number(text, "amount", patterns_dirs=patterns_dirs, max_digits=None)
-    return parsed.null_reason != "unreadable"
 
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,

@@ -12,7 +12,6 @@ and at most `MAX_YAML_NODES` nodes counting each alias as the copy every later s
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -274,12 +273,6 @@ def validated(model: type[BaseModel], data: Any, name: str) -> Any:
         raise PatternsError(f"invalid regular expression in patterns/{name}.yaml: {exc}") from None
 
 
-def section_ordinal(key: str, extra_dirs: tuple[str, ...] = ()) -> str:
-    """The Chinese numeral a section is printed under (active → 二), from headings.yaml."""
-    number = next(s.number for s in load_patterns(extra_dirs).headings.sections if s.key == key)
-    return "一二三四五六七八九十"[number - 1]
-
-
 def read_yaml(path: Path) -> Any:
     """One pattern or rule file as data ({} when empty), or a PatternsError naming the file."""
     try:
@@ -354,9 +347,9 @@ def _read_dir(directory: Path) -> dict[str, Any]:
     return {path.stem: read_yaml(path) for path in sorted(directory.glob("*.yaml"))}
 
 
-@lru_cache(maxsize=16)
-def load_patterns(extra_dirs: tuple[str, ...] = ()) -> Patterns:
-    """The shipped patterns, extended by each directory in `extra_dirs` in turn."""
+def read_patterns(extra_dirs: tuple[str, ...] = ()) -> tuple[Patterns, dict[str, Any]]:
+    """The shipped patterns, extended by each directory in `extra_dirs` in turn, as typed
+    models and as the merged documents they were made from (for the fingerprint)."""
     documents = _read_dir(shipped_patterns_dir())
     for directory in extra_dirs:
         path = Path(directory)
@@ -370,11 +363,12 @@ def load_patterns(extra_dirs: tuple[str, ...] = ()) -> Patterns:
         raise PatternsError(f"pattern files missing: {', '.join(sorted(missing))}")
     typed = required | {"metadata", "bodies"}
     try:
-        return Patterns(**{k: v for k, v in documents.items() if k in typed},
-                        extra={k: v for k, v in documents.items() if k not in typed})
+        patterns = Patterns(**{k: v for k, v in documents.items() if k in typed},
+                            extra={k: v for k, v in documents.items() if k not in typed})
     except ValidationError as exc:
         first = exc.errors()[0]
         file, *where = [str(part) for part in first["loc"]]
         at = f" at {'.'.join(where)}" if where else ""
         message = first["msg"].removeprefix("Value error, ")
         raise PatternsError(f"invalid patterns/{file}.yaml{at}: {message}") from None
+    return patterns, documents

@@ -9,19 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import __version__
-from .arithmetic import identities
 from .bodies import infer as infer_body
 from .bodies import opening_text
-from .claims import claim_rules, extract_claims
+from .claims import extract_claims
 from .document import Document
 from .errors import DamagedInput, NotAReport
-from .labels import templates
-from .legacy import extract_legacy, legacy_knowledge
+from .knowledge import Knowledge
+from .legacy import LegacyReading, read_legacy
 from .limits import DEFAULT_LIMITS, Limits
 from .load import load
 from .meta import report_meta
-from .numbers import convert_amount, parse_number
-from .patterns import section_ordinal
 from .schema import Meta, ReadingReport, Report, Section, TableReport, Value, Warning
 from .segment import Segmentation, segment
 from .tables.locate import locate, table_text
@@ -29,41 +26,35 @@ from .tables.model import MappedCell, ReadContext, TableReading
 from .tables.reading import Scored, read_table
 
 
-def check_patterns(patterns_dirs: tuple[str, ...] = ()) -> None:
-    """Validate every pattern file extraction reads (raises PatternsError): a mistake in a
-    user's pattern file is found before the first document, not once per document."""
-    templates(patterns_dirs)
-    claim_rules(patterns_dirs)
-    legacy_knowledge(patterns_dirs)
-
-
-def extract(path: str | Path, *, patterns_dirs: tuple[str, ...] = (), ocr: str = "auto",
+def extract(path: str | Path, *, knowledge: Knowledge | None = None, ocr: str = "auto",
             limits: Limits = DEFAULT_LIMITS) -> Report:
-    """Read one report file into a canonical `Report`, within `limits` (docs/limits.md)."""
+    """Read one report file into a canonical `Report` with `knowledge` (the shipped patterns
+    when None), within `limits` (docs/limits.md)."""
     document = load(path, ocr=ocr, limits=limits)
-    return extract_document(document, patterns_dirs=patterns_dirs, limits=limits)
+    return extract_document(document, knowledge=knowledge, limits=limits)
 
 
-def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = (),
+def extract_document(document: Document, *, knowledge: Knowledge | None = None,
                      limits: Limits = DEFAULT_LIMITS) -> Report:
+    knowledge = knowledge or Knowledge.default()
+    seg = segment(document, knowledge.headings)
     # A legacy report (2008–2018: a 统计表 and prose, no standard tables) has its own reader;
     # it declines every document that prints the labels of the 2019/2021 formats.
-    legacy = extract_legacy(document, patterns_dirs)
+    legacy = read_legacy(document, knowledge.legacy)
     if legacy is not None:
-        return legacy
-    tpl = templates(patterns_dirs)
-    seg = segment(document, patterns_dirs)
+        return _legacy_report(document, seg, legacy, knowledge)
+    tpl = knowledge.templates
     located = locate(seg, tpl)
     # The prose is read first: its figures help settle tables that lost their cell borders.
-    claims = extract_claims(document, seg, patterns_dirs)
-    ctx = ReadContext(tpl, identities(patterns_dirs), claims, claim_rules(patterns_dirs))
+    claims = extract_claims(document, seg, knowledge.claims)
+    ctx = ReadContext(tpl, knowledge.identities, claims, knowledge.claims)
     readings: dict[str, TableReading] = {}
     scores: dict[str, list[Scored]] = {}
     for name, table in located.items():
         if not table.grids:
             table.region = table_text(seg, name)
         readings[name], scores[name] = read_table(table, ctx)
-    values, warnings = _normalize(readings, patterns_dirs, limits.max_number_digits)
+    values, warnings = _normalize(readings, knowledge, limits.max_number_digits)
     if document.damaged and not values:
         raise DamagedInput(f"{document.path}: the file is damaged or truncated; "
                            "no table could be read")
@@ -74,14 +65,15 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = (),
     for name, table in located.items():
         if not any(v.table == name for v in values):
             warnings.append(Warning(code="table_missing",
-                                    message=f"table {section_ordinal(name, patterns_dirs)} ({name}) not found"))
-    meta = report_meta(document, seg, patterns_dirs)
+                                    message=f"table {knowledge.section_ordinal(name)} ({name}) "
+                                            "not found"))
+    meta = report_meta(document, seg, knowledge.metadata)
     report = Report(
         meta=Meta(
             source=Path(document.path).name, path=document.path, sha256=document.sha256,
             kind=document.kind, page_count=document.page_count, title=meta.title,
             agency=meta.agency, year=meta.year, format=_format(readings),
-            extractor_version=__version__),
+            extractor_version=__version__, patterns_fingerprint=knowledge.fingerprint),
         sections=_sections(seg),
         tables=[TableReport(table=name, found=bool(readings[name].cells),
                             strategy=readings[name].strategy, pages=table.pages,
@@ -96,9 +88,32 @@ def extract_document(document: Document, *, patterns_dirs: tuple[str, ...] = (),
     )
     report.derived = _derived_totals(report, tpl)
     report.claims = claims
-    body = infer_body(report, opening_text(document), patterns_dirs)
-    report.meta.body, report.meta.level, report.meta.region = body.body, body.level, body.region
+    _set_body(report, document, knowledge)
     return report
+
+
+def _legacy_report(document: Document, seg: Segmentation, reading: LegacyReading,
+                   knowledge: Knowledge) -> Report:
+    """The `Report` of a legacy report (format `legacy`): its 统计表 and prose figures."""
+    meta = report_meta(document, seg, knowledge.metadata)
+    report = Report(
+        meta=Meta(source=Path(document.path).name, path=document.path, sha256=document.sha256,
+                  kind=document.kind, page_count=document.page_count, title=meta.title,
+                  agency=meta.agency, year=meta.year, format="legacy",
+                  extractor_version=__version__, patterns_fingerprint=knowledge.fingerprint),
+        sections=_sections(seg),
+        tables=[reading.table] if reading.table else [],
+        values=reading.values,
+        claims=reading.claims,
+        warnings=[Warning(code="document", message=m) for m in document.warnings]
+        + reading.warnings)
+    _set_body(report, document, knowledge)
+    return report
+
+
+def _set_body(report: Report, document: Document, knowledge: Knowledge) -> None:
+    body = infer_body(report, opening_text(document), knowledge.bodies)
+    report.meta.body, report.meta.level, report.meta.region = body.body, body.level, body.region
 
 
 def _reading_report(scored: Scored, chosen: bool) -> ReadingReport:
@@ -109,7 +124,7 @@ def _reading_report(scored: Scored, chosen: bool) -> ReadingReport:
                          identities_held=scored.identities_held, confidence=reading.confidence)
 
 
-def _normalize(readings: dict[str, TableReading], patterns_dirs,
+def _normalize(readings: dict[str, TableReading], knowledge: Knowledge,
                max_digits: int) -> tuple[list[Value], list[Warning]]:
     values: list[Value] = []
     warnings: list[Warning] = []
@@ -122,7 +137,7 @@ def _normalize(readings: dict[str, TableReading], patterns_dirs,
                                         message=f"{mapped.key} printed twice; the first is kept"))
                 continue
             seen.add(mapped.key)
-            values.append(_value(mapped, patterns_dirs, max_digits))
+            values.append(_value(mapped, knowledge, max_digits))
     for v in values:
         if v.null_reason == "unreadable":
             why = f" ({v.note})" if v.note and not v.note.startswith("not a number") else ""
@@ -131,15 +146,15 @@ def _normalize(readings: dict[str, TableReading], patterns_dirs,
     return values, warnings
 
 
-def _value(mapped: MappedCell, patterns_dirs, max_digits: int) -> Value:
+def _value(mapped: MappedCell, knowledge: Knowledge, max_digits: int) -> Value:
     cell = mapped.cell
-    parsed = parse_number(cell.text, mapped.kind, patterns_dirs=patterns_dirs,
-                          max_digits=max_digits)
+    numbers = knowledge.numbers
+    parsed = numbers.parse(cell.text, mapped.kind, max_digits=max_digits)
     value = parsed.value
     if mapped.kind == "amount" and value is not None and mapped.unit:
         # A unit printed in the cell wins over the header's; both are converted to canonical.
-        value = convert_amount(value, parsed.unit or mapped.printed_unit or mapped.unit,
-                               mapped.unit, patterns_dirs)
+        value = numbers.convert(value, parsed.unit or mapped.printed_unit or mapped.unit,
+                                mapped.unit)
     notes = [n for n in (mapped.note, parsed.note) if n]
     return Value(
         key=mapped.key, table=mapped.table, value=value, raw=cell.text,

@@ -8,7 +8,7 @@ headings with the outcome groups beside their rows (三、本年度办理结果 
 official, label of each list, with its printed numbering); which layout a report gets follows
 from the keys it holds, so a hybrid report shows each table in its own format.
 
-`Layouts` is built once from loaded patterns (`layouts(patterns_dirs)` is the one place that
+`Layouts` is built once from loaded patterns (the knowledge's `layouts`, the one place that
 loads them) and passed to whatever renders: HTML in extractor/view/, XLSX in extractor/xlsx.py.
 """
 
@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
 from .keys import key as make_key
-from .legacy.knowledge import CUMULATIVE, PREFIX, TableSpec, legacy_knowledge
-from .patterns import ApplicationRow, TablePatterns, load_patterns, section_ordinal
+from .legacy.knowledge import CUMULATIVE, PREFIX, LegacyKnowledge, TableSpec
+from .patterns import ApplicationRow, Patterns, TablePatterns
 from .schema import Report, Value
 
 STANDARD = ("active", "applications", "review_litigation")
@@ -246,9 +245,8 @@ def _numbered(number: str | None, label: str) -> str:
     return f"{number}{label}" if number else label
 
 
-@lru_cache(maxsize=8)
-def layouts(patterns_dirs: tuple[str, ...] = ()) -> Layouts:
-    """The layouts under the shipped patterns extended by `patterns_dirs`."""
-    patterns = load_patterns(patterns_dirs)
-    ordinals = {name: section_ordinal(name, patterns_dirs) for name in STANDARD}
-    return Layouts(patterns.tables, ordinals, legacy_knowledge(patterns_dirs).spec.table)
+def build_layouts(patterns: Patterns, legacy: LegacyKnowledge) -> Layouts:
+    """The tables as printed, from tables.yaml, headings.yaml and legacy.yaml."""
+    numbers = {s.key: s.number for s in patterns.headings.sections}
+    ordinals = {name: "一二三四五六七八九十"[numbers[name] - 1] for name in STANDARD}
+    return Layouts(patterns.tables, ordinals, legacy.spec.table)

@@ -123,6 +123,7 @@ class Meta(_Model):
     year: int | None = None
     format: FormatName
     extractor_version: str
+    patterns_fingerprint: str | None = Field(default=None, description="digest of the pattern and rule files the report was read with (knowledge.py): a store never reuses a result made with other patterns")
 
 
 class Report(_Model):

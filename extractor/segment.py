@@ -12,12 +12,11 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import regex
 
 from .document import Block, Document, Grid, TextLine
-from .patterns import HeadingPatterns, load_patterns
+from .patterns import HeadingPatterns
 from .textnorm import compact, label_key, nfkc, similarity
 
 Position = tuple[int, int]  # (block index in the flow, character offset in that block's text)
@@ -76,7 +75,9 @@ class _Candidate:
     score: float
 
 
-class _HeadingMatcher:
+class HeadingMatcher:
+    """headings.yaml made into matchers: section titles, their numbering, inline headings."""
+
     def __init__(self, patterns: HeadingPatterns) -> None:
         self.numbering = regex.compile(
             r"^\s*(?:" + "|".join(f"(?:{p})" for p in patterns.numbering) + r")\s*")
@@ -143,13 +144,8 @@ class _HeadingMatcher:
         return None
 
 
-@lru_cache(maxsize=8)
-def _matcher(extra_dirs: tuple[str, ...]) -> _HeadingMatcher:
-    return _HeadingMatcher(load_patterns(extra_dirs).headings)
-
-
-def segment(document: Document, patterns_dirs: tuple[str, ...] = ()) -> Segmentation:
-    matcher = _matcher(patterns_dirs)
+def segment(document: Document, matcher: HeadingMatcher) -> Segmentation:
+    """The document's six sections, found with the heading patterns of `matcher`."""
     flow = document.blocks()
     furniture = _furniture(document, flow, matcher)
     candidates: list[_Candidate] = []
@@ -200,7 +196,7 @@ def segment(document: Document, patterns_dirs: tuple[str, ...] = ()) -> Segmenta
 _HEADING_PIECES = 3  # lines a heading may be broken into
 
 
-def _heading_over_lines(matcher: _HeadingMatcher, flow, index: int, furniture: set[int]):
+def _heading_over_lines(matcher: HeadingMatcher, flow, index: int, furniture: set[int]):
     """A heading whose text starts at flow[index] and ends on one of the next lines of text
     (no bbox: a text dump), each line a piece of a title: (match, number of lines) or (None, 1)."""
     first = flow[index][1]
@@ -279,7 +275,7 @@ def _best_chain(candidates: list[_Candidate]) -> list[_Candidate]:
     return chain[::-1]
 
 
-def _furniture(document: Document, flow, matcher: _HeadingMatcher) -> set[int]:
+def _furniture(document: Document, flow, matcher: HeadingMatcher) -> set[int]:
     """Block indices of running headers/footers and page numbers."""
     furniture: set[int] = set()
     margin_texts: Counter[str] = Counter()

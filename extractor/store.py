@@ -7,8 +7,10 @@ Tables (one row each):
     values    per value, printed and derived, with provenance (the tidy table of docs/schema.md);
     findings  per finding of the single-report audit;
     errors    per file whose latest attempt failed: path, sha256, error kind, message.
-Reports are keyed by (sha256, extractor_version): the same content is stored once, and a newer
-extractor stores it again. A report is written in one transaction together with its values
+Reports are keyed by (sha256, extractor_version), and each carries the fingerprint of the
+pattern and rule files it was read with (knowledge.py): the same content read with the same
+extractor and the same patterns is stored once; a newer extractor stores it again, and other
+patterns replace it (the store holds one reading of each report per extractor version). A report is written in one transaction together with its values
 and findings (a transaction may hold several whole reports), so a killed batch leaves whole
 reports or none.
 
@@ -38,6 +40,7 @@ _COLUMNS: dict[str, list[tuple[str, str, pa.DataType]]] = {
     "reports": [
         ("sha256", "VARCHAR", pa.string()),
         ("extractor_version", "VARCHAR", pa.string()),
+        ("patterns_fingerprint", "VARCHAR", pa.string()),
         ("path", "VARCHAR", pa.string()),
         ("source", "VARCHAR", pa.string()),
         ("file_kind", "VARCHAR", pa.string()),
@@ -144,7 +147,8 @@ def report_rows(report: Report, body: Body, audit: AuditResult, seconds: float) 
     """The rows that store `report` (with its body and single-report audit)."""
     meta = report.meta
     key = {"sha256": meta.sha256, "extractor_version": meta.extractor_version}
-    reports = [key | {
+    fingerprint = {"patterns_fingerprint": meta.patterns_fingerprint}
+    reports = [key | fingerprint | {
         "path": meta.path, "source": meta.source, "file_kind": meta.kind,
         "page_count": meta.page_count, "title": meta.title, "agency": body.agency,
         "body": body.body, "level": body.level, "body_kind": body.kind, "region": body.region,
@@ -199,6 +203,10 @@ class Store:
             for name, cols in _COLUMNS.items():
                 parts = [f'"{c}" {t}' for c, t, _ in cols] + ([_KEYS[name]] if name in _KEYS else [])
                 self.con.execute(f'CREATE TABLE IF NOT EXISTS "{name}" ({", ".join(parts)})')
+            # A store written before reports carried their patterns' fingerprint: the column
+            # is added (old rows hold none, so they are read again).
+            self.con.execute("ALTER TABLE reports ADD COLUMN IF NOT EXISTS patterns_fingerprint "
+                             "VARCHAR")
         elif not self._has_tables():
             raise StoreError(f"{self.path}: not a nianbao store (no reports table)")
 
@@ -218,9 +226,11 @@ class Store:
 
     # -- what is done -------------------------------------------------------------------
 
-    def stored_shas(self, version: str) -> set[str]:
-        rows = self.con.execute("SELECT sha256 FROM reports WHERE extractor_version = ?",
-                                [version]).fetchall()
+    def stored_shas(self, version: str, fingerprint: str | None = None) -> set[str]:
+        """Reports read by extractor `version` with the patterns of `fingerprint`."""
+        rows = self.con.execute(
+            "SELECT sha256 FROM reports WHERE extractor_version = ? "
+            "AND patterns_fingerprint IS NOT DISTINCT FROM ?", [version, fingerprint]).fetchall()
         return {r[0] for r in rows}
 
     def failed_files(self, version: str) -> set[tuple[str, str | None]]:
@@ -239,11 +249,15 @@ class Store:
         con = self.con
         con.begin()
         try:
+            for rows, _ in reports:  # a reading with other patterns is replaced
+                for name in ("reports", "values", "findings"):
+                    con.execute(f'DELETE FROM "{name}" WHERE sha256 = ? AND extractor_version = ?',
+                                [rows.sha256, rows.reports["extractor_version"][0].as_py()])
             for name in ("reports", "values", "findings"):
                 table = pa.concat_tables([getattr(rows, name) for rows, _ in reports])
                 if table.num_rows:
                     con.register("incoming", table)
-                    con.execute(f'INSERT INTO "{name}" SELECT * FROM incoming')
+                    con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM incoming')
                     con.unregister("incoming")
             paths: dict[str, list[str]] = {}
             for rows, path in reports:

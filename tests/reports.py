@@ -4,10 +4,10 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from extractor.labels import templates
+from extractor.knowledge import Knowledge
 from extractor.schema import Meta, Report, Value
 
-TPL = templates()
+TPL = Knowledge.default().templates
 COLUMNS = TPL.app_column_order
 APPLICANTS = COLUMNS[:-1]
 

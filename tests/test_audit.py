@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from extractor import extract
 from extractor.audit import audit, audit_series
-from extractor.audit.rules import load_rules
 from extractor.errors import PatternsError
+from extractor.knowledge import Knowledge
 
 from .conftest import CORPUS, truth
 from .reports import COLUMNS, consistent_pair, consistent_values, make_report
@@ -157,36 +157,57 @@ def test_amounts_within_rounding_of_printed_decimals(tmp_path):
     rules.mkdir()
     (rules / "rules_fees.yaml").write_text("""
 rules:
-  - id: fees_split
-    description: {zh: 收费分项之和, en: fee parts add up}
+  - id: fees_steady
+    description: {zh: 收费与上年相同, en: fees as last year}
+    scope: consecutive_years
+    table: active
+    formats: ["2021"]
     severity: warning
     tolerance: rounding
     check:
-      sum: [active.fees.amount_10k_yuan]
-      equals: [active.procurement.amount_10k_yuan]
+      sum: [previous:active.fees.amount_10k_yuan]
+      equals: [active.fees.amount_10k_yuan]
     message: {zh: "{expected} ≠ {actual}", en: "{expected} != {actual}"}
 """, encoding="utf-8")
-    close = make_report({"active.fees.amount_10k_yuan": Decimal("10.3"),
-                         "active.procurement.amount_10k_yuan": Decimal("10.34")})
-    assert not [f for f in audit(close, rules_dirs=(str(rules),)).findings if f.rule == "fees_split"]
-    far = make_report({"active.fees.amount_10k_yuan": Decimal("10.3"),
-                       "active.procurement.amount_10k_yuan": Decimal("10.5")})
-    found = [f for f in audit(far, rules_dirs=(str(rules),)).findings if f.rule == "fees_split"]
+    knowledge = Knowledge.load(rules_dirs=(str(rules),))
+
+    def findings(before: str, now: str, raw_before: str | None = None):
+        previous = make_report({"active.fees.amount_10k_yuan": Decimal(before)}, year=2022)
+        if raw_before is not None:
+            previous.values[0].raw = raw_before
+        report = make_report({"active.fees.amount_10k_yuan": Decimal(now)})
+        return [f for f in audit(report, previous, knowledge=knowledge).findings
+                if f.rule == "fees_steady"]
+
+    assert not findings("10.3", "10.34")
+    found = findings("10.3", "10.5")
     assert found and "rounding" in found[0].tolerance
     # Printed in 元 ("103000", converted to 10.3 万元), a fee stands for ± 0.5 元, not ± 0.5 万元.
-    in_yuan = make_report({"active.fees.amount_10k_yuan": Decimal("10.3"),
-                           "active.procurement.amount_10k_yuan": Decimal("10.34")})
-    in_yuan.values[0].raw = "103000"
-    found = [f for f in audit(in_yuan, rules_dirs=(str(rules),)).findings
-             if f.rule == "fees_split"]
+    found = findings("10.3", "10.34", raw_before="103000")
     assert found and found[0].tolerance.startswith("± 0.00505")
+
+
+def test_a_rule_naming_a_key_no_table_prints_is_refused(tmp_path):
+    """A typo in a user's rule used to load and be skipped on every report without a word."""
+    (tmp_path / "rules_typo.yaml").write_text("""
+rules:
+  - id: typo
+    description: {zh: 笔误, en: a typo}
+    severity: error
+    check:
+      sum: [applications.new_received.natural_persn]
+      equals: [applications.new_received.total]
+    message: {zh: "{expected}", en: "{expected}"}
+""", encoding="utf-8")
+    with pytest.raises(PatternsError, match="natural_persn"):
+        Knowledge.load(rules_dirs=(str(tmp_path),))
 
 
 def test_invalid_rule_file_is_a_clear_error(tmp_path):
     (tmp_path / "rules_bad.yaml").write_text(
         "rules:\n  - id: broken\n    severity: fatal\n", encoding="utf-8")
     with pytest.raises(PatternsError, match="invalid rule 'broken'"):
-        load_rules((str(tmp_path),))
+        Knowledge.load(rules_dirs=(str(tmp_path),))
 
 
 def run(*args):

@@ -25,6 +25,7 @@ from extractor import __version__, extract
 from extractor.batch import Job, Options, Stored, extract_file, run_batch
 from extractor.commands_bulk import register
 from extractor.errors import NianbaoError
+from extractor.knowledge import Knowledge
 from extractor.store import TABLES, Store
 
 from .conftest import CORPUS, FIXTURES
@@ -272,7 +273,7 @@ def test_mistakes_in_the_invocation_are_found_before_the_store_is_made(tmp_path)
     store = tmp_path / "s.duckdb"
     with pytest.raises(NianbaoError, match=r"^invalid patterns/metadata\.yaml at year_patterns\.2: "
                        r"needs the named group\(s\) year$"):
-        run_batch([CORPUS], store, options=Options(patterns_dirs=(str(patterns),)))
+        run_batch([CORPUS], store, options=Options(knowledge=Knowledge.load((str(patterns),))))
     with pytest.raises(NianbaoError, match="needs --scheduler"):
         run_batch([CORPUS], store, executor="dask")
     assert not store.exists()

@@ -12,10 +12,13 @@ from extractor.bodies import (
     parse_agency,
     read_manifest,
 )
+from extractor.knowledge import Knowledge
 from extractor.load import load
 from extractor.pipeline import extract_document
 
 from .conftest import CORPUS, FIXTURES
+
+BODIES = Knowledge.default().bodies
 
 
 @pytest.mark.parametrize("name, body, level, kind, region", [
@@ -36,14 +39,14 @@ from .conftest import CORPUS, FIXTURES
     ("教育部", "教育部", "national", "department", None),
 ])
 def test_parse_agency(name, body, level, kind, region):
-    parsed = parse_agency(name)
+    parsed = parse_agency(name, BODIES)
     assert (parsed.body, parsed.level, parsed.kind, parsed.region) == (body, level, kind, region)
 
 
 def _infer(path: Path):
     document = load(path)
     report = extract_document(document)
-    return infer(report, opening_text(document))
+    return infer(report, opening_text(document), BODIES)
 
 
 def test_body_from_the_title():
@@ -69,7 +72,7 @@ def test_manifest_overrides(tmp_path):
                         "reports/b.txt,,,\n", encoding="utf-8")
     entries = read_manifest(manifest)
     entry = entries[str((tmp_path / "reports" / "a.txt").resolve())]
-    body = apply_manifest(_infer(CORPUS / "shuyang_county_2025_ocr.txt"), entry)
+    body = apply_manifest(_infer(CORPUS / "shuyang_county_2025_ocr.txt"), entry, BODIES)
     # The OCR'd title reads 沐阳县; the manifest corrects agency and year and adds the code.
     assert (body.body, body.level, body.region, body.region_code, body.year) == \
         ("沭阳县人民政府", "county", "沭阳县", "321322", 2023)

@@ -16,14 +16,14 @@ from extractor.audit import audit
 from extractor.bodies import infer, opening_text
 from extractor.commands_bulk import register
 from extractor.history import build_history
-from extractor.labels import templates
+from extractor.knowledge import Knowledge
 from extractor.load import load
 from extractor.pipeline import extract_document
 from extractor.store import Store, report_rows
 
 from .conftest import CORPUS, FIXTURES
 
-APPLICANTS = templates().app_column_order[:-1]
+APPLICANTS = Knowledge.default().templates.app_column_order[:-1]
 ITEMS_2019 = ("licensing", "other_services", "punishment", "coercion", "fees")
 
 
@@ -33,7 +33,7 @@ def store_of(files: list[Path], path: Path) -> Path:
         for file in files:
             document = load(file)
             report = extract_document(document)
-            store.add_reports([(report_rows(report, infer(report, opening_text(document)),
+            store.add_reports([(report_rows(report, infer(report, opening_text(document), Knowledge.default().bodies),
                                             audit(report), 0.0), str(file))])
     return path
 

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 from extractor import extract
 from extractor.errors import LimitExceeded, PatternsError
+from extractor.knowledge import Knowledge
 from extractor.limits import Limits
 from extractor.load import load
 from extractor.load.bounds import Bounds
 from extractor.load.html import _table_rows
-from extractor.patterns import load_patterns
 from extractor.segment import _best_chain, _Candidate
 from extractor.tables.digits import Digits, sum_splits
 
@@ -187,14 +187,14 @@ def test_a_few_aliases_are_fine(tmp_path):
     (tmp_path / "headings.yaml").write_text(
         "sections:\n  - number: 6\n    key: other\n    titles: &six [需要说明的其他情况]\n"
         "  - number: 5\n    key: problems\n    titles: *six\n", encoding="utf-8")
-    titles = {s.number: s.titles for s in load_patterns((str(tmp_path),)).headings.sections}
+    titles = {s.number: s.titles for s in Knowledge.load((str(tmp_path),)).patterns.headings.sections}
     assert "需要说明的其他情况" in titles[6] and "需要说明的其他情况" in titles[5]
 
 
 def test_an_alias_inside_itself_is_refused(tmp_path):
     (tmp_path / "numbers.yaml").write_text("units: &u {count: [*u]}\n", encoding="utf-8")
     with pytest.raises(PatternsError, match="alias inside itself"):
-        load_patterns((str(tmp_path),))
+        Knowledge.load((str(tmp_path),))
 
 
 # ------------------------------------------------------------------ the limits

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.legacy import legacy_knowledge
+from extractor.knowledge import Knowledge
 from extractor.legacy.prose import read_prose
 from extractor.legacy.text import flatten
 from extractor.load import load
@@ -18,7 +18,7 @@ def figures(tmp_path: Path, text: str) -> dict:
     path = tmp_path / "prose.txt"
     path.write_text(text, encoding="utf-8")
     found = {}
-    for figure in read_prose(flatten(load(path)), legacy_knowledge()):
+    for figure in read_prose(flatten(load(path)), Knowledge.default().legacy):
         if figure.role == "count":
             found.setdefault(figure.key, figure.value)
     return found
@@ -146,6 +146,6 @@ def test_approximate_figures_are_not_values(tmp_path, sentence):
 def test_shares_are_linked_to_their_part_and_total(tmp_path):
     path = tmp_path / "prose.txt"
     path.write_text(PHRASINGS[0][0], encoding="utf-8")
-    found = read_prose(flatten(load(path)), legacy_knowledge())
+    found = read_prose(flatten(load(path)), Knowledge.default().legacy)
     share = next(f for f in found if f.role == "share")
     assert (share.value, found[share.refers_to].value, found[share.base].value) == (79, 3933, 4970)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from extractor import extract
-from extractor.legacy import extract_legacy
+from extractor.knowledge import Knowledge
+from extractor.legacy import read_legacy
 from extractor.load import load
 from extractor.schema import RELIABLE
 
@@ -202,7 +203,7 @@ LEGACY_FILES = [LEGACY / name for name in REPORTS] + sorted((SHARED / "legacy").
 
 @pytest.mark.parametrize("path", MODERN, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_modern_reports_are_never_read_as_legacy(path):
-    assert extract_legacy(load(path, ocr="never")) is None
+    assert read_legacy(load(path, ocr="never"), Knowledge.default().legacy) is None
 
 
 @pytest.mark.parametrize("path", LEGACY_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -230,13 +231,12 @@ def test_a_row_variant_is_data(tmp_path):
     table = excerpt("pingtan_shiyanqu_2014.txt", "六、平潭综合实验区政府信息公开情况统计表")
     path = tmp_path / "renamed.txt"
     path.write_text(table.replace("受理依申请公开信息总数", "受理依申请公开信息数量"), encoding="utf-8")
-    received = extract(path, patterns_dirs=(str(patterns),)).get("legacy.applications.received")
+    received = extract(path, knowledge=Knowledge.load((str(patterns),))).get("legacy.applications.received")
     assert (received.value, received.confidence) == (1, 1.0)
 
 
 def test_a_mistake_in_legacy_patterns_is_one_clear_error(tmp_path):
     from extractor.errors import PatternsError
-    from extractor.pipeline import check_patterns
 
     patterns = tmp_path / "patterns"
     patterns.mkdir()
@@ -244,4 +244,4 @@ def test_a_mistake_in_legacy_patterns_is_one_clear_error(tmp_path):
         "prose:\n  figures:\n    - key: admin.units\n      phrasings:\n        - before: ['工作机构(']\n",
         encoding="utf-8")
     with pytest.raises(PatternsError, match=r"^invalid regular expression in patterns/legacy\.yaml"):
-        check_patterns((str(patterns),))
+        Knowledge.load((str(patterns),))

@@ -1,6 +1,6 @@
 """Locating the standard tables: classification, stitching across pages, label re-joining."""
 
-from extractor.labels import templates
+from extractor.knowledge import Knowledge
 from extractor.load import load
 from extractor.segment import segment
 from extractor.tables.locate import locate
@@ -10,7 +10,7 @@ from .conftest import CORPUS
 
 def located(name):
     document = load(CORPUS / name)
-    return locate(segment(document), templates())
+    return locate(segment(document, Knowledge.default().headings), Knowledge.default().templates)
 
 
 def test_table_split_across_pages_is_stitched_and_cut_label_rejoined():

@@ -6,8 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from extractor.numbers import (convert_amount, is_value_text, parse_chinese_numeral,
-                               parse_number)
+from extractor.knowledge import Knowledge
+from extractor.numbers import parse_chinese_numeral
+
+NUMBERS = Knowledge.default().numbers
+parse_number = NUMBERS.parse
+is_value_text = NUMBERS.is_value
+convert_amount = NUMBERS.convert
 
 FULL_WIDTH = str.maketrans("0123456789,.+-", "０１２３４５６７８９，．＋－")
 

@@ -7,8 +7,7 @@ import pytest
 
 from extractor import extract
 from extractor.errors import PatternsError
-from extractor.labels import templates
-from extractor.patterns import load_patterns
+from extractor.knowledge import Knowledge
 from extractor.schema import json_schema
 
 from .conftest import CORPUS
@@ -29,7 +28,7 @@ def test_user_patterns_add_a_label_synonym(tmp_path):
     extra.mkdir()
     (extra / "tables.yaml").write_text(
         "active:\n  items:\n    other_services:\n      labels: [对外管理事务清单]\n", encoding="utf-8")
-    report = extract(renamed, patterns_dirs=(str(extra),))
+    report = extract(renamed, knowledge=Knowledge.load((str(extra),)))
     assert report.value("active.other_services.decisions") == 77300440
     # The shipped labels are extended, not replaced.
     assert report.value("active.licensing.decisions") == 12854581
@@ -45,16 +44,16 @@ def test_user_patterns_add_a_heading_variant(tmp_path):
     (extra / "headings.yaml").write_text(
         "sections:\n  - number: 6\n    key: other\n    titles: [需要说明的其他情况]\n",
         encoding="utf-8")
-    assert 6 in [s.number for s in extract(odd, patterns_dirs=(str(extra),)).sections]
+    assert 6 in [s.number for s in extract(odd, knowledge=Knowledge.load((str(extra),))).sections]
 
 
 def test_invalid_patterns_are_a_clear_error(tmp_path):
     (tmp_path / "tables.yaml").write_text("active:\n  items: [not, a, mapping]\n", encoding="utf-8")
     with pytest.raises(PatternsError, match="invalid patterns"):
-        load_patterns((str(tmp_path),))
+        Knowledge.load((str(tmp_path),))
     (tmp_path / "tables.yaml").write_text("active: [unclosed\n", encoding="utf-8")
     with pytest.raises(PatternsError, match="not valid YAML"):
-        load_patterns((str(tmp_path),))
+        Knowledge.load((str(tmp_path),))
 
 
 @pytest.mark.parametrize("name, text, message", [
@@ -71,12 +70,12 @@ def test_invalid_patterns_are_a_clear_error(tmp_path):
 def test_metadata_and_body_patterns_are_validated(tmp_path, name, text, message):
     (tmp_path / name).write_text(text, encoding="utf-8")
     with pytest.raises(PatternsError) as raised:
-        load_patterns((str(tmp_path),))
+        Knowledge.load((str(tmp_path),))
     assert str(raised.value).startswith(message)
 
 
 def test_formats_are_told_apart_by_what_only_they_print():
-    tpl = templates()
+    tpl = Knowledge.default().templates
     assert tpl.app_format_of({"granted", "other.total"}) == "2019"
     assert tpl.app_format_of({"granted", "other.overdue_fee", "other.other"}) == "2021"
     assert tpl.app_format_of({"granted", "denied.state_secret"}) is None

@@ -8,17 +8,17 @@ from hypothesis import strategies as st
 
 from extractor import extract
 from extractor.errors import PatternsError
-from extractor.patterns import load_patterns
-from extractor.printed import Part, Row, layouts, shown
+from extractor.knowledge import Knowledge
+from extractor.printed import Part, Row, shown
 from extractor.schema import Value
 
 from .conftest import CORPUS, FIXTURES
 
-TABLES = load_patterns().tables
+TABLES = Knowledge.default().patterns.tables
 
 
 def test_table_three_headings_and_rows_as_printed():
-    table = layouts().applications("2021")
+    table = Knowledge.default().layouts.applications("2021")
     (part,) = table.parts
     assert table.title == "三、" + TABLES.applications.title
     grid = [[(c.text, c.rowspan, c.colspan) if c else None for c in row]
@@ -41,14 +41,14 @@ def test_table_three_headings_and_rows_as_printed():
     assert (stubs[denied][1].rowspan, stubs[denied][0]) == (8, None)
     first_row = stubs[0][0]
     assert (first_row.colspan, part.rows[0].keys[-1]) == (3, "applications.new_received.total")
-    assert len(layouts().applications("2019").parts[0].rows) == 23
+    assert len(Knowledge.default().layouts.applications("2019").parts[0].rows) == 23
 
 
 def test_each_table_in_the_format_its_cells_say():
     """A hybrid report (table 2 of one format, table 3 of the other) is shown as it prints."""
     report = extract(FIXTURES / "generated" / "gen_s104_000_docx_hybrid.docx")
     held = {v.key for v in report.values}
-    active, applications, _ = layouts().for_report(report)
+    active, applications, _ = Knowledge.default().layouts.for_report(report)
     assert report.meta.format == "hybrid"
     assert (active.fmt, applications.fmt) == ("2021", "2019")
     assert held & set(active.cell_keys()) == {k for k in held if k.startswith("active.")}
@@ -57,8 +57,8 @@ def test_each_table_in_the_format_its_cells_say():
 
 def test_a_legacy_report_shows_its_table_rows_then_its_prose_figures():
     report = extract(CORPUS / "legacy" / "sanming_city_2014.txt")
-    (table,) = layouts().for_report(report)
-    spec = layouts().legacy_spec
+    (table,) = Knowledge.default().layouts.for_report(report)
+    spec = Knowledge.default().layouts.legacy_spec
     (part,) = table.parts
     assert table.title == spec.title and part.stub == spec.header[0]
     labels = [r.path[-1] for r in part.rows]
@@ -115,4 +115,4 @@ def test_a_heading_above_a_column_must_be_one_of_the_groups(tmp_path):
         "applications:\n  columns:\n    - key: research\n      under: [申请人]\n"
         "      labels: [科研机构]\n", encoding="utf-8")
     with pytest.raises(PatternsError, match="`under` names 申请人, not one of column_groups"):
-        load_patterns((str(tmp_path),))
+        Knowledge.load((str(tmp_path),))

@@ -1,13 +1,11 @@
 """tables/settle.py: choosing among rows' readings with the identities across rows."""
 
-from extractor.arithmetic import Identities
-from extractor.labels import templates
-from extractor.patterns import load_patterns
+from extractor.knowledge import Knowledge
 from extractor.tables.digits import Digits, plain_splits, reading_of, sum_splits
 from extractor.tables.settle import GUESSED, SETTLED, doubted, settle
 
-TPL = templates()
-IDENTITIES = Identities(load_patterns().identities.identities, TPL)
+TPL = Knowledge.default().templates
+IDENTITIES = Knowledge.default().identities
 COLUMNS = TPL.app_column_order
 
 

@@ -24,7 +24,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from extractor.patterns import load_patterns
+from extractor.knowledge import Knowledge
 from extractor.schema import RELIABLE
 
 from .conftest import CORPUS, NIANBAO, truth
@@ -36,7 +36,7 @@ CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"
 CHROME_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run",
                "--window-size=1280,1000")
-TABLES = load_patterns().tables
+TABLES = Knowledge.default().patterns.tables
 
 
 def free_port() -> int:
@@ -113,7 +113,7 @@ def test_the_store_is_only_read(corpus_store, server):
     assert hashlib.sha256(corpus_store.read_bytes()).hexdigest() == before
     from extractor.view.data import Catalog
 
-    catalog = Catalog(corpus_store)  # a second reader beside the server: read-only allows it
+    catalog = Catalog(corpus_store, Knowledge.default())  # a second reader beside the server: read-only allows it
     try:
         with pytest.raises(duckdb.Error, match="read-only"):
             catalog.store.con.execute("CREATE TABLE scribble (i INTEGER)")

@@ -17,8 +17,7 @@ import pandas as pd
 import pytest
 from openpyxl.utils.cell import coordinate_from_string
 
-from extractor.patterns import load_patterns
-from extractor.printed import layouts
+from extractor.knowledge import Knowledge
 
 from .conftest import CORPUS, NIANBAO, canon, truth
 
@@ -28,7 +27,7 @@ FILES = {"huaian_city_2024": CORPUS / "huaian_city_2024.pdf",
          "pingtan_gonganju_2021": CORPUS / "pingtan_gonganju_2021.txt"}
 LEGACY = CORPUS / "legacy" / "sanming_city_2014.txt"
 ID = ["file", "body", "agency", "year", "format"]
-TABLES = load_patterns().tables
+TABLES = Knowledge.default().patterns.tables
 
 
 def run(*args):
@@ -80,7 +79,7 @@ def exact(cell, expected) -> bool:
 def test_sheets_are_the_tables_as_printed(workbook):
     titles = [f"{o}、{getattr(TABLES, name).title}" for o, name in
               zip("二三四", ("active", "applications", "review_litigation"))]
-    legacy = layouts().legacy_spec.title
+    legacy = Knowledge.default().layouts.legacy_spec.title
     assert workbook.sheetnames == ["reports", *titles, legacy, "findings"]
 
 
@@ -139,7 +138,7 @@ def test_table_two_and_four_sheets(workbook):
 
 
 def test_legacy_sheet_and_the_wide_sheet(workbook):
-    spec = layouts().legacy_spec
+    spec = Knowledge.default().layouts.legacy_spec
     paths, rows = headed(workbook[spec.title])
     assert paths[5:] == [(spec.header[0],), (spec.columns.year[0],),
                          (spec.columns.cumulative[0],)]

@@ -11,27 +11,28 @@ when a value it needs is not printed, and counted in `result.rules`.
 
 from __future__ import annotations
 
-from ..labels import templates
+from ..claims import subjects
+from ..knowledge import Knowledge
 from ..schema import Report
 from ..textnorm import compact
 from .expressions import Context
 from .model import SEVERITY_ORDER, AuditResult, Finding, RuleTally
-from ..claims import subjects
 from .prose import check_claims
-from .rules import evaluate_rule, load_rules
+from .rules import evaluate_rule
 
 __all__ = ["AuditResult", "Finding", "audit", "audit_series", "same_body"]
 
 
-def audit(report: Report, previous: Report | None = None, *, rules_dirs: tuple[str, ...] = (),
-          patterns_dirs: tuple[str, ...] = ()) -> AuditResult:
-    """Audit `report`; with `previous` (the same body's report of the year before), the
-    cross-year rules too."""
-    ctx = Context(report=report, tpl=templates(patterns_dirs), previous=previous,
-                  subjects=subjects(patterns_dirs))
+def audit(report: Report, previous: Report | None = None, *,
+          knowledge: Knowledge | None = None) -> AuditResult:
+    """Audit `report` with the rules of `knowledge` (the shipped ones when None); with
+    `previous` (the same body's report of the year before), the cross-year rules too."""
+    knowledge = knowledge or Knowledge.default()
+    ctx = Context(report=report, tpl=knowledge.templates, previous=previous,
+                  subjects=subjects(knowledge.claims))
     result = AuditResult(file=report.meta.source, agency=report.meta.agency, year=report.meta.year,
                          previous=previous.meta.source if previous else None)
-    rules = load_rules(rules_dirs, patterns_dirs)
+    rules = knowledge.rules
     tallies = {r.id: RuleTally(rule=r.id, rule_number=r.rule) for r in rules}
     prose_rules = {r.rule: r for r in rules if r.kind == "prose"}
     for rule in rules:
@@ -44,7 +45,7 @@ def audit(report: Report, previous: Report | None = None, *, rules_dirs: tuple[s
     if claim_rule is not None and ctx.formats["applications"] in claim_rule.formats:
         yoy = prose_rules.get(10)
         findings, checks = check_claims(ctx, claim_rule, yoy, tallies[claim_rule.id],
-                                        tallies[yoy.id] if yoy else None, patterns_dirs)
+                                        tallies[yoy.id] if yoy else None, knowledge.claims)
         result.findings += findings
         result.claims = checks
     result.rules = [t for t in tallies.values() if t.checked or t.skipped]

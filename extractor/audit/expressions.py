@@ -17,7 +17,7 @@ from fnmatch import fnmatchcase
 import regex
 
 from ..labels import Templates
-from ..numbers import parse_number
+from ..numbers import Numbers
 from ..schema import RELIABLE, Claim, Report, Value
 from ..textnorm import nfkc
 from .model import CellRef
@@ -175,7 +175,7 @@ def evaluate(terms: list[str], ctx: Context, bindings: dict[str, str] | None = N
             result.total += sign * amount
             if value.unit:  # an amount: it stands for the interval of its printed decimals
                 result.amounts = True
-                result.half_ulps += _half_ulp(value, ctx.tpl.patterns_dirs)
+                result.half_ulps += _half_ulp(value, ctx.tpl.numbers)
     result.empty = present == 0 and bool(terms)
     return result
 
@@ -210,13 +210,13 @@ def _add_claims(term: str, ctx: Context, result: Sum) -> None:
 _DECIMALS = regex.compile(r"\.(\d+)")
 
 
-def _half_ulp(value: Value, patterns_dirs: tuple[str, ...]) -> Decimal:
+def _half_ulp(value: Value, numbers: Numbers) -> Decimal:
     """Half a unit in the last printed place of an amount, in the value's canonical unit
     ("96171.6" 万元 → 0.05; "961716000" printed in 元 → 0.00005 万元)."""
     found = _DECIMALS.search(nfkc(value.raw))
     places = len(found.group(1)) if found else 0
     half = Decimal(5) * Decimal(10) ** -(places + 1)
-    printed = parse_number(value.raw, "amount", patterns_dirs=patterns_dirs).value
+    printed = numbers.parse(value.raw, "amount").value
     return half * abs(Decimal(value.value) / printed) if printed else half
 
 

@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Severity = Literal["error", "warning", "info"]
+from ..rulebook import Severity
+
 SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..claims import claim_alternatives, claim_rules
+from ..claims import ClaimRules, claim_alternatives
 from .expressions import Context, Sum, evaluate, likely_cause, percent_matches, plain
 from .model import ClaimCheck, Finding, RuleTally
 from .rules import Rule
@@ -23,9 +23,8 @@ def _first_complete(alternatives, ctx: Context, subject) -> list[Sum]:
 
 
 def check_claims(ctx: Context, rule: Rule, yoy_rule: Rule | None, tally: RuleTally,
-                 yoy_tally: RuleTally | None, patterns_dirs: tuple[str, ...] = ()
+                 yoy_tally: RuleTally | None, specs: ClaimRules
                  ) -> tuple[list[Finding], list[ClaimCheck]]:
-    specs = claim_rules(patterns_dirs)
     claims = ctx.report.claims
     findings: list[Finding] = []
     checks: list[ClaimCheck] = []

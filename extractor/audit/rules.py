@@ -1,20 +1,14 @@
-"""Audit rules from patterns/rules.yaml (and a user's --rules directories), validated and
-evaluated over one report, or a report and its previous year."""
+"""The audit engine: the rules of the knowledge (rulebook.py), evaluated over one report, or a
+report and its previous year."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from fnmatch import fnmatchcase
-from functools import lru_cache
 from itertools import product
-from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from ..errors import PatternsError
-from ..patterns import read_yaml, shipped_patterns_dir
-from ..schema import TableName
+from ..rulebook import EachCheck, ForEach, Rule, Severity, ShareCheck, SumCheck
 from .expressions import (
     Context,
     Sum,
@@ -24,145 +18,7 @@ from .expressions import (
     plain,
     substitute,
 )
-from .model import CellRef, Finding, RuleTally, Severity
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(_Model):
-    zh: str
-    en: str
-
-
-class SumCheck(_Model):
-    """The `sum` side equals the `equals` side, or is at most the `at_most` side."""
-
-    sum: list[str] = Field(min_length=1)
-    equals: list[str] | None = Field(default=None, min_length=1)
-    at_most: list[str] | None = Field(default=None, min_length=1)
-
-    @model_validator(mode="after")
-    def _one_relation(self) -> SumCheck:
-        if (self.equals is None) == (self.at_most is None):
-            raise ValueError("a sum check needs exactly one of equals or at_most")
-        return self
-
-    @property
-    def other(self) -> list[str]:
-        return self.equals if self.equals is not None else self.at_most
-
-
-class ShareCheck(_Model):
-    """Each percentage the prose states for a part (claims matching `shares`) equals the part
-    over the total it is part of, rounded or truncated to its printed decimals."""
-
-    shares: list[str] = Field(min_length=1)
-
-
-class ForEach(_Model):
-    """Placeholder values taken from a list placeholder ("@claimed"), filtered by globs."""
-
-    each: str
-    only: list[str] = Field(default_factory=list)
-    except_: list[str] = Field(default_factory=list, alias="except")
-
-
-class EachCheck(_Model):
-    each: list[str] = Field(min_length=1)
-    at_least: int = 0
-    except_: list[str] = Field(default_factory=list, alias="except")
-
-
-class Tolerance(_Model):
-    absolute: Decimal | None = None
-    relative: Decimal | None = None
-
-
-class Rule(_Model):
-    id: str
-    rule: int | None = None
-    description: Text
-    scope: Literal["report", "consecutive_years"] = "report"
-    formats: list[Literal["2019", "2021", "legacy"]] = Field(
-        default_factory=lambda: ["2019", "2021"])
-    table: Literal["applications", "active"] = "applications"
-    severity: Severity
-    kind: Literal["arithmetic", "prose"] = "arithmetic"
-    tolerance: Union[Literal["exact", "rounding"], Tolerance] = "exact"
-    blanks: Literal["zero", "skip"] = "zero"
-    # Which side's values a finding is about; the other side's are listed as context.
-    names: Literal["both", "equals"] = "both"
-    for_each: dict[str, Union[str, list[str], ForEach]] = Field(default_factory=dict)
-    # Only the values printed in these tables are seen (legacy: the 统计表, not the prose).
-    sources: list[TableName] | None = None
-    # Terms that must be printed (or stated) for the rule to apply at all.
-    requires: list[str] = Field(default_factory=list)
-    check: Union[SumCheck, EachCheck, ShareCheck, None] = None
-    message: Text
-    # The message when every printed value of the `equals` side is blank: not a wrong number
-    # but a missing one (a warning about completeness, whatever the rule's severity).
-    blank_message: Text = Text(
-        zh="{cells}留空，按勾稽关系应为 {should}",
-        en="{cells} printed blank; the arithmetic needs {should} there")
-
-    @model_validator(mode="after")
-    def _arithmetic_needs_check(self) -> "Rule":
-        if self.kind == "arithmetic" and self.check is None:
-            raise ValueError(f"rule {self.id}: an arithmetic rule needs a check")
-        return self
-
-
-def _read_rules(file: Path) -> list[Rule]:
-    """The rules of one file, each validated: an error names the file and the entry."""
-    document = read_yaml(file)
-    if document == {}:
-        return []
-    if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
-        raise PatternsError(f"{file}: a rules file holds a list under `rules:`")
-    rules = []
-    for number, raw in enumerate(document["rules"], start=1):
-        if not isinstance(raw, dict):
-            raise PatternsError(f"{file}: rule {number} under `rules:` is {str(raw)[:40]!r}, not "
-                                "a mapping (id, description, severity, check, message)")
-        try:
-            rules.append(Rule.model_validate(raw))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            message = first["msg"].removeprefix("Value error, ")
-            rule = str(raw.get("id"))[:40]
-            raise PatternsError(f"{file}: invalid rule {rule!r} (rule {number}) at "
-                                f"{where or 'the rule'}: {message}") from None
-    return rules
-
-
-def rule_files(rules_dirs: tuple[str, ...], patterns_dirs: tuple[str, ...]) -> list[Path]:
-    """The shipped rules.yaml, each pattern directory's rules.yaml, then each rule directory's
-    rules*.yaml, in the order their rules replace earlier ones of the same id."""
-    files = [shipped_patterns_dir() / "rules.yaml"]
-    for directory in patterns_dirs:
-        if not Path(directory).is_dir():
-            raise PatternsError(f"{directory}: not a directory of pattern files")
-        files += [f for f in [Path(directory) / "rules.yaml"] if f.is_file()]
-    for directory in rules_dirs:
-        if not Path(directory).is_dir():
-            raise PatternsError(f"{directory}: not a directory of rule files")
-        files += sorted(Path(directory).glob("rules*.yaml"))
-    return files
-
-
-@lru_cache(maxsize=8)
-def load_rules(rules_dirs: tuple[str, ...] = (),
-               patterns_dirs: tuple[str, ...] = ()) -> tuple[Rule, ...]:
-    """The shipped rules, then each user directory's: a rule with a known id replaces it, a
-    new id is added."""
-    by_id: dict[str, Rule] = {}
-    for file in rule_files(rules_dirs, patterns_dirs):
-        for rule in _read_rules(file):
-            by_id[rule.id] = rule
-    return tuple(by_id.values())
+from .model import CellRef, Finding, RuleTally
 
 
 def _bindings(rule: Rule, ctx: Context) -> list[dict[str, str]]:
@@ -340,4 +196,4 @@ def _label(bindings: dict[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in bindings.items()) or "report"
 
 
-__all__ = ["Rule", "evaluate_rule", "load_rules", "substitute"]
+__all__ = ["Rule", "evaluate_rule", "substitute"]

@@ -2,21 +2,20 @@
 of its 统计表 and the phrasings of its prose figures.
 
 Every function of extractor/legacy/ takes the compiled `LegacyKnowledge` as an argument;
-`legacy_knowledge(patterns_dirs)` is the one place that loads it.
+`build_legacy_knowledge(patterns)` compiles it (the knowledge calls it once).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import PatternsError
-from ..patterns import load_patterns, validated
+from ..patterns import Patterns, validated
 from ..textnorm import nfkc
 
 PREFIX = "legacy."
@@ -171,9 +170,8 @@ def _label_pattern(label: str) -> str:
     return "".join(r"\p{P}?" if _PUNCT.fullmatch(ch) else regex.escape(ch) for ch in nfkc(label))
 
 
-@lru_cache(maxsize=8)
-def legacy_knowledge(patterns_dirs: tuple[str, ...] = ()) -> LegacyKnowledge:
-    patterns = load_patterns(patterns_dirs)
+def build_legacy_knowledge(patterns: Patterns) -> LegacyKnowledge:
+    """legacy.yaml, validated and compiled, with numbers.yaml's units and marks."""
     raw: Any = patterns.extra.get("legacy")
     if raw is None:
         raise PatternsError("pattern file missing: legacy")

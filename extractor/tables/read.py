@@ -16,7 +16,7 @@ import regex
 
 from ..document import Cell
 from ..labels import STRONG, Templates, align_rows
-from ..numbers import parse_number, units
+from ..numbers import Numbers
 from ..textnorm import compact, label_key, leading_numbering, nfkc
 from .locate import LocatedTable, RowRecord
 from .model import MappedCell, TableReading
@@ -34,7 +34,7 @@ def _no_label_of_its_own(row: RowRecord, tpl: Templates) -> bool:
 
 
 def _any_number(cells: list[Cell], tpl: Templates) -> bool:
-    return any(parse_number(c.text, "amount", patterns_dirs=tpl.patterns_dirs).value is not None
+    return any(tpl.numbers.parse(c.text, "amount").value is not None
                for c in cells)
 
 
@@ -272,7 +272,7 @@ def _header_fields(texts: list[str], tpl: Templates) -> list[tuple[str, str | No
             core = core.replace(stub, "")
         choice = tpl.active_fields.best(core, accept=0.8)
         if choice:
-            fields.append((choice.key, unit_in_header(text, tpl.patterns_dirs)))
+            fields.append((choice.key, unit_in_header(text, tpl.numbers)))
     return fields
 
 
@@ -328,14 +328,14 @@ def _active_format(items, tpl: Templates) -> str | None:
 
 
 @lru_cache(maxsize=8)
-def _unit_in_header(patterns_dirs: tuple[str, ...]):
-    amounts = "|".join(map(regex.escape, units("amount", patterns_dirs)))
+def _unit_in_header(units: tuple[str, ...]):
+    amounts = "|".join(map(regex.escape, units))
     return regex.compile(rf"(?:单位[:：]?\s*)?[(（]?\s*({amounts})\s*[)）]?")
 
 
-def unit_in_header(text: str, patterns_dirs: tuple[str, ...] = ()) -> str | None:
+def unit_in_header(text: str, numbers: Numbers) -> str | None:
     """The unit a column heading prints: 万元 in "本年收费金额（单位：万元）"."""
-    found = _unit_in_header(patterns_dirs).search(nfkc(text))
+    found = _unit_in_header(tuple(numbers.units("amount"))).search(nfkc(text))
     return found.group(1) if found else None
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..numbers import parse_number
 from .locate import LocatedTable
 from .model import ReadContext, TableReading
 from .read import read_active, read_applications, read_review
@@ -88,7 +87,7 @@ def score(reading: TableReading, ctx: ReadContext) -> Scored:
     every reading, so it ranks none."""
     values = {}
     for mapped in reading.cells:
-        parsed = parse_number(mapped.cell.text, mapped.kind, patterns_dirs=ctx.tpl.patterns_dirs)
+        parsed = ctx.tpl.numbers.parse(mapped.cell.text, mapped.kind)
         if parsed.null_reason != "unreadable":
             values[mapped.key] = parsed.value
     fmt = reading.format or ctx.tpl.newest_format

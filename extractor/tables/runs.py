@@ -15,7 +15,6 @@ from __future__ import annotations
 import regex
 
 from ..document import Cell
-from ..numbers import units as count_units
 from ..segment import TextRegion
 from ..textnorm import nfkc
 from .digits import HARD, SOFT, Digits, Reading, best_readings, plain_splits, reading_of
@@ -142,7 +141,7 @@ def read_applications_stream(region: TextRegion, ctx: ReadContext) -> TableReadi
             position = hit[1]
     columns = tpl.app_column_order
     n = len(columns)
-    units = tuple(count_units("count", tpl.patterns_dirs))
+    units = tuple(tpl.numbers.units("count"))
     runs: dict[str, Run] = {}
     sub_numbers = _sub_numbers(rows)
     for i, (row, (_, label_end)) in enumerate(found):
@@ -280,7 +279,7 @@ def read_review_stream(region: TextRegion, ctx: ReadContext) -> TableReading:
     header = find(text, _review_labels(tpl), 0)
     if header is None:
         return reading
-    run = _review_run(text, header[1], tpl, tuple(count_units("count", tpl.patterns_dirs)))
+    run = _review_run(text, header[1], tpl, tuple(tpl.numbers.units("count")))
     if run is None:
         return reading
     separated = _separated(run, len(keys))

@@ -15,7 +15,7 @@ from statistics import pvariance
 import regex
 
 from ..document import Cell
-from ..numbers import units
+from ..numbers import Numbers
 from ..segment import TextRegion
 from .digits import MAX_SPLITS
 from .hints import SHOWN, claims_score
@@ -94,7 +94,7 @@ def read_active_stream(region: TextRegion, ctx: ReadContext) -> TableReading:
             position = hit[1]
             following = find(text, anchors + header_words, hit[1])
             end = following[0] if following else len(text)
-            raw = _row_text(tpl.patterns_dirs).match(text, hit[1], end)
+            raw = _row_text(tuple(tpl.numbers.units("all"))).match(text, hit[1], end)
             if raw is None or not raw.group(1).strip():
                 continue
             kinds = [active.fields[f].kind for f in layout.fields]
@@ -125,7 +125,7 @@ def read_active_stream(region: TextRegion, ctx: ReadContext) -> TableReading:
                              f"{' '.join(values)} (the prose's figures, then 现行有效 ≥ 本年制发, "
                              "a change no larger than the items it changes)", keys)
             reading.rows_matched += 1
-            units = _header_units(text, active, layout.fields, hit[0], tpl.patterns_dirs)
+            units = _header_units(text, active, layout.fields, hit[0], tpl.numbers)
             if raw.group(2):  # a unit printed after the last number is that cell's unit
                 units[layout.fields[-1]] = raw.group(2)
             offset = raw.start(1)
@@ -145,7 +145,7 @@ def read_active_stream(region: TextRegion, ctx: ReadContext) -> TableReading:
 
 
 def _header_units(text: str, active, fields: list[str], before: int,
-                  patterns_dirs: tuple[str, ...]) -> dict[str, str]:
+                  numbers: Numbers) -> dict[str, str]:
     """Units printed after column headings ("采购总金额（万元）") in the block above a row."""
     units = {}
     for field in fields:
@@ -155,16 +155,16 @@ def _header_units(text: str, active, fields: list[str], before: int,
         for found in compiled(tuple(active.fields[field].labels)).finditer(text, 0, before):
             heading = found
         if heading is not None:
-            unit = unit_in_header(text[heading.start(): heading.end() + 12], patterns_dirs)
+            unit = unit_in_header(text[heading.start(): heading.end() + 12], numbers)
             if unit:
                 units[field] = unit
     return units
 
 
 @lru_cache(maxsize=8)
-def _row_text(patterns_dirs: tuple[str, ...]):
+def _row_text(all_units: tuple[str, ...]):
     """A run-together table-2 row: digits, marks, signs, points, and a trailing unit."""
-    unit = "|".join(map(regex.escape, units("all", patterns_dirs)))
+    unit = "|".join(map(regex.escape, all_units))
     return regex.compile(rf"\s*([\d{MARKS}+\-−－.\s]*)({unit})?")
 
 

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from ..errors import NianbaoError
+from ..knowledge import Knowledge
 
 EXTRA = ("starlette", "jinja2", "uvicorn")
 LOOPBACK = "127.0.0.1"
@@ -39,7 +40,7 @@ def require() -> None:
 
 
 def serve(store: Path, *, host: str = LOOPBACK, port: int = 8765,
-          patterns_dirs: tuple[str, ...] = (), rules_dirs: tuple[str, ...] = ()) -> None:
+          knowledge: Knowledge | None = None) -> None:
     """Serve `store` until interrupted. The store is opened read-only, so a batch cannot
     write to it meanwhile (DuckDB locks the file)."""
     require()
@@ -52,7 +53,7 @@ def serve(store: Path, *, host: str = LOOPBACK, port: int = 8765,
     if not ipaddress.ip_address(socket.gethostbyname(host)).is_loopback:
         print(f"nianbao: {host} is not this machine's loopback address: others on the network "
               "can read the store", file=sys.stderr)
-    catalog = Catalog(store, patterns_dirs, rules_dirs)
+    catalog = Catalog(store, knowledge or Knowledge.default())
     try:
         config = uvicorn.Config(create_app(catalog), host=host, port=port, log_level="warning",
                                 access_log=False, lifespan="off")

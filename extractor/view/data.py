@@ -18,9 +18,9 @@ import pandas as pd
 from .. import __version__
 from ..audit import audit
 from ..audit.model import Finding
-from ..crosswalk import crosswalk
+from ..knowledge import Knowledge
 from ..history import History, build_history
-from ..printed import Layouts, layouts
+from ..printed import Layouts
 from ..schema import Report
 from ..store import Store
 from ..textnorm import compact
@@ -46,14 +46,12 @@ class FindingFilter:
 class Catalog:
     """A store opened for reading, with what the pages ask of it."""
 
-    def __init__(self, path: Path, patterns_dirs: tuple[str, ...] = (),
-                 rules_dirs: tuple[str, ...] = ()) -> None:
+    def __init__(self, path: Path, knowledge: Knowledge) -> None:
         self.path = Path(path)
         self.store = Store(self.path, read_only=True)
-        self.patterns_dirs = patterns_dirs
-        self.rules_dirs = rules_dirs
-        self.layouts: Layouts = layouts(patterns_dirs)
-        self.series_order = list(crosswalk(patterns_dirs).series)
+        self.knowledge = knowledge
+        self.layouts: Layouts = knowledge.layouts
+        self.series_order = list(knowledge.crosswalk.series)
         self._lock = threading.RLock()
         versions = [r[0] for r in self._rows(
             "SELECT DISTINCT extractor_version FROM reports ORDER BY 1")]
@@ -137,8 +135,7 @@ class Catalog:
         """The stored findings with where their prose claim is printed, which the store does
         not keep: the same audit run again on the stored report supplies it."""
         report = self.report(sha256)
-        again = {_identity(f): f for f in audit(report, rules_dirs=self.rules_dirs,
-                                                patterns_dirs=self.patterns_dirs).findings}
+        again = {_identity(f): f for f in audit(report, knowledge=self.knowledge).findings}
         return [again.get(_identity(f), f) for f in self.stored_findings(sha256)]
 
     def source_path(self, path: str, sha256: str) -> Path | None:
@@ -158,8 +155,7 @@ class Catalog:
 
     def _history(self, body: str) -> History:
         with self._lock:
-            return build_history(self.store, body=body, rules_dirs=self.rules_dirs,
-                                 patterns_dirs=self.patterns_dirs)
+            return build_history(self.store, body=body, knowledge=self.knowledge)
 
     # -- findings ---------------------------------------------------------------------------
 
