@@ -362,3 +362,29 @@ def test_finished_reports_share_transactions_and_none_is_held_back(tmp_path, int
         run()
         assert log == [("write", WRITE_GROUP), ("waited",), ("write", 8), ("write", 1)]
     assert summary.stored == WRITE_GROUP + 8 + (0 if interrupt else 1)
+
+
+def test_other_patterns_read_the_store_again(tmp_path):
+    """batch re-run with other --patterns used to say "already in the store" and keep the
+    results of the old patterns; the store's key now includes the patterns' fingerprint."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    source = (CORPUS / "seed_shanghai_2020.txt").read_text(encoding="utf-8")
+    (docs / "renamed.txt").write_text(source.replace("其他对外管理服务事项", "对外管理事务清单"),
+                                      encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    first = run_batch([docs], store, jobs=1)
+    assert first.stored == 1
+    assert run_batch([docs], store, jobs=1).skipped == 1  # same patterns: nothing to do
+    patterns = tmp_path / "patterns"
+    patterns.mkdir()
+    (patterns / "tables.yaml").write_text(
+        "active:\n  items:\n    other_services:\n      labels: [对外管理事务清单]\n", encoding="utf-8")
+    knowledge = Knowledge.load((str(patterns),))
+    again = run_batch([docs], store, jobs=1, options=Options(knowledge=knowledge))
+    assert (again.stored, again.skipped) == (1, 0)
+    with Store(store, read_only=True) as opened:
+        rows = opened.con.execute("SELECT sha256, patterns_fingerprint FROM reports").fetchall()
+        assert len(rows) == 1 and rows[0][1] == knowledge.fingerprint  # the old reading replaced
+        report = opened.report(rows[0][0], __version__)
+    assert report.value("active.other_services.decisions") == 77300440
