@@ -131,9 +131,13 @@ _TRIM = _malloc_trim()
 
 
 def _return_freed_memory() -> None:
-    """Hands the memory freed after a page back to the system. onnxruntime frees its buffers
-    after each run, but glibc keeps freed pages mapped, and a worker's resident memory crept
-    up page after page (measured: +140 MB over six pages)."""
+    """Hands the memory of a page read back to the system, so a worker's memory stays flat
+    across pages and files: MuPDF keeps decoded page images in its store (up to 256 MB, and a
+    scan's page is decoded once), and glibc keeps the pages onnxruntime freed mapped. Measured
+    on 8 generated scans in one process: resident memory from 304 to 512 MB without this."""
+    import pymupdf
+
+    pymupdf.TOOLS.store_shrink(100)
     if _TRIM is not None:
         _TRIM(0)
 
