@@ -154,9 +154,9 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, Python "
           f"{platform.python_version()}; {len(files)} files")
     print()
-    print("| variant | pages | numeric cells exact | wrong (flagged) | CPU s/page | "
+    print("| variant | pages | numeric cells exact | wrong (flagged) | CPU s/page | wall s/page | "
           "import + model load CPU s | peak RSS MiB | prose CER vs text layer |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in names:
         variant = VARIANTS[name]
         result = run_variant(variant, files, truth, args.work)
@@ -167,7 +167,8 @@ def main() -> None:
         flagged = sum(r["flagged"] for r in rows)
         cer = prose_cer(variant, args.work) if SCAN in files else None
         print(f"| {name} | {pages} | {cells - wrong}/{cells} | {wrong} ({flagged}) | "
-              f"{sum(r['cpu'] for r in rows) / pages:.2f} | {result['load_cpu']:.1f} | "
+              f"{sum(r['cpu'] for r in rows) / pages:.2f} | "
+              f"{sum(r['wall'] for r in rows) / pages:.2f} | {result['load_cpu']:.1f} | "
               f"{result['peak_mib']:.0f} | {'—' if cer is None else f'{cer:.2%}'} |", flush=True)
         for r in rows:
             if r["wrong"]:

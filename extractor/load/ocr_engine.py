@@ -65,7 +65,7 @@ class EngineSettings:
     # onnxruntime threads per process; a batch worker uses one (parallelism comes from workers).
     threads: int = 1
     # Recognition batches hold crops of similar width, up to this many pixel columns in all.
-    batch_columns: int = 1920
+    batch_columns: int = 960
 
 
 _REC_HEIGHT = 48  # the recognizer's fixed input height
@@ -123,45 +123,47 @@ class RapidOcrEngine:
     def recognize(self, crops: Sequence[Crop], charset: str | None = None) -> list[Reading]:
         """Crops resized to the model's height and batched by width, each batch padded only to
         its widest crop (rapidocr pads every batch to at least 320 columns: a short number then
-        costs as much as a line of prose)."""
+        costs as much as a line of prose). The widest go first: later, smaller batches then
+        reuse the memory freed by earlier ones (widest last, the heap grew by 190 MB)."""
         import numpy as np
 
-        inputs = [_normalized(crop.image) for crop in crops]
-        order = sorted(range(len(inputs)), key=lambda i: inputs[i].shape[2])
+        columns = [_columns(crop.image) for crop in crops]
+        order = sorted(range(len(crops)), key=lambda i: -columns[i])
         decode = self._rec.postprocess_op
         keep = None
         if charset is not None:
             keep = np.array([i == 0 or ch in charset for i, ch in enumerate(decode.character)],
                             dtype=np.float32)
-        readings: list[Reading | None] = [None] * len(inputs)
+        readings: list[Reading] = [Reading("", 0.0)] * len(crops)
         start = 0
         while start < len(order):
-            end = start + 1
-            while (end < len(order) and (end + 1 - start) * inputs[order[end]].shape[2]
-                   <= self.settings.batch_columns):
-                end += 1
-            members = order[start:end]
-            width = inputs[members[-1]].shape[2]
+            width = columns[order[start]]  # the widest of its batch
+            members = order[start: start + max(1, self.settings.batch_columns // width)]
             batch = np.zeros((len(members), 3, _REC_HEIGHT, width), dtype=np.float32)
             for row, index in enumerate(members):
-                batch[row, :, :, : inputs[index].shape[2]] = inputs[index]
+                batch[row, :, :, : columns[index]] = _normalized(crops[index].image,
+                                                                 columns[index])
             preds = self._rec.session(batch)
             full, _ = decode(preds, False)
             limited = decode(preds * keep, False)[0] if keep is not None else [None] * len(members)
             for index, (text, score), restricted in zip(members, full, limited):
                 readings[index] = Reading(text, float(score), None if restricted is None
                                           else (restricted[0], float(restricted[1])))
-            start = end
+            start += len(members)
         return readings
 
 
-def _normalized(image):
+def _columns(image) -> int:
+    """The width of an image scaled to the recognizer's height."""
+    height, width = image.shape[:2]
+    return max(8, math.ceil(_REC_HEIGHT * width / max(1, height)))
+
+
+def _normalized(image, columns: int):
     """An image as the recognizer takes it: 48 px high, CHW, values in [-1, 1]."""
     import cv2
     import numpy as np
 
-    height, width = image.shape[:2]
-    columns = max(8, math.ceil(_REC_HEIGHT * width / max(1, height)))
     resized = cv2.resize(image, (columns, _REC_HEIGHT)).astype(np.float32)
     return resized.transpose(2, 0, 1) / 127.5 - 1.0
 
