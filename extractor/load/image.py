@@ -26,6 +26,7 @@ _BORDER_BAND = 3  # px around a ruling where its ink is looked for
 _BORDER_COVERAGE = 0.6  # share of an edge that must be inked to separate two cells
 _MIN_TABLE = (150, 40)  # px: smaller line clusters are not tables
 _INK_DELTA = 45  # gray levels darker than the cell's paper colour count as ink
+_MIN_STROKE = 6  # px: a cell's ink holds a stroke at least this long, or it is specks
 
 
 @dataclass(slots=True)
@@ -185,7 +186,10 @@ def cell_ink(gray: np.ndarray, cell: ImageCell) -> tuple[tuple[int, int, int, in
             if stats[i][4] >= 3
             and not (stats[i][3] > 0.9 * h and stats[i][2] <= 4)
             and not (stats[i][2] > 0.9 * w and stats[i][3] <= 4)]
-    if not keep:
+    # Specks alone are not a character: magnified to the recognizer's height, two of them
+    # read as a confident "1" (a blank cell of a noisy scan).
+    stroke = _px(_MIN_STROKE, max(gray.shape) / _REF_LONG_SIDE)
+    if not any(max(stats[i][2], stats[i][3]) >= stroke for i in keep):
         return None
     boxes = np.array([(stats[i][0], stats[i][1], stats[i][0] + stats[i][2], stats[i][1] + stats[i][3])
                       for i in keep])
