@@ -40,9 +40,11 @@ def measure(inputs: Path, store: Path, jobs: int) -> dict:
     store.unlink(missing_ok=True)
     with Sampler() as workers:
         summary = run_batch([inputs], store, jobs=jobs)
+    alive = {pid: [rss for rss in samples if rss] for pid, samples in  # 0: an exiting worker
+             workers.worker_timeline.items()}
     lives = {pid: [samples[max(0, int(len(samples) * q) - 1)] / 2**20
                    for q in (0.25, 0.5, 0.75, 1.0)]
-             for pid, samples in workers.worker_timeline.items() if len(samples) >= 4}
+             for pid, samples in alive.items() if len(samples) >= 4}
     return {"jobs": jobs, "seconds": summary.seconds, "stored": summary.stored,
             "failed": summary.failed, "cpu": sum(workers.worker_cpu.values()),
             "peak": max(workers.peak_worker.values(), default=0) / 2**20, "lives": lives}

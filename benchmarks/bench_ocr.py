@@ -44,7 +44,7 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "prose at 0.5": ({}, {"line_width": 0.5}),
     "prose at 0.4": ({}, {"line_width": 0.4}),
     "2 threads": ({"threads": 2}, {}),
-    "rec batches of 6000 columns": ({"batch_columns": 6000}, {}),
+    "rec batches of 1920 columns": ({"batch_columns": 1920}, {}),
     "rec one crop per batch": ({"batch_columns": 1}, {}),
 }
 

@@ -72,7 +72,8 @@ def _page_image(pdf, page):
                 pixmap = pymupdf.Pixmap(pymupdf.csRGB, pixmap)
     if pixmap is None:
         pixmap = page.get_pixmap(dpi=RENDER_DPI)
-    array = np.frombuffer(pixmap.samples, np.uint8).reshape(pixmap.h, pixmap.w, pixmap.n)
+    # samples_mv: the pixmap's own memory (`samples` would copy the page once more)
+    array = np.frombuffer(pixmap.samples_mv, np.uint8).reshape(pixmap.h, pixmap.w, pixmap.n)
     return cv2.cvtColor(array[:, :, :3], cv2.COLOR_RGB2BGR), pixmap.w / page.rect.width
 
 
