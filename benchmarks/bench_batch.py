@@ -117,12 +117,15 @@ def prepare(work: Path, count: int, seed: int, fraction: float, existing: Path |
 
 
 class Sampler:
-    """Peak RSS of this process and of each worker process, sampled in a thread."""
+    """RSS of this process and of each worker process (and the workers' CPU time), sampled in
+    a thread."""
 
     def __init__(self) -> None:
         self.main = psutil.Process()
         self.peak_main = 0
         self.peak_worker: dict[int, int] = {}
+        self.worker_timeline: dict[int, list[int]] = {}
+        self.worker_cpu: dict[int, float] = {}
         self.timeline: list[int] = []
         self.running = True
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -139,6 +142,9 @@ class Sampler:
                     if child.ppid() in servers:  # forked by the forkserver: a worker
                         mem = child.memory_info().rss
                         self.peak_worker[child.pid] = max(self.peak_worker.get(child.pid, 0), mem)
+                        self.worker_timeline.setdefault(child.pid, []).append(mem)
+                        times = child.cpu_times()
+                        self.worker_cpu[child.pid] = times.user + times.system
             except psutil.Error:
                 pass
             time.sleep(0.1)

@@ -26,6 +26,7 @@ _BORDER_BAND = 3  # px around a ruling where its ink is looked for
 _BORDER_COVERAGE = 0.6  # share of an edge that must be inked to separate two cells
 _MIN_TABLE = (150, 40)  # px: smaller line clusters are not tables
 _INK_DELTA = 45  # gray levels darker than the cell's paper colour count as ink
+_MIN_STROKE = 6  # px: a cell's ink holds a stroke at least this long, or it is specks
 
 
 @dataclass(slots=True)
@@ -54,27 +55,30 @@ def _px(value: float, scale: float) -> int:
     return max(1, int(round(value * scale)))
 
 
-def estimate_skew(gray: np.ndarray, max_deg: float = 2.0, step: float = 0.05) -> float:
-    """The rotation (degrees) that makes the ink's row profile most peaked."""
+def _profile_spread(ink: np.ndarray, angle: float) -> float:
+    h, w = ink.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), float(angle), 1.0)
+    return float(np.var(cv2.warpAffine(ink, matrix, (w, h), flags=cv2.INTER_NEAREST).sum(axis=1)))
+
+
+def estimate_skew(gray: np.ndarray, max_deg: float = 2.0) -> float:
+    """The rotation (degrees) that makes the ink's row profile most peaked, on a half-size
+    image: every quarter degree, then every 0.05° around the best (0.05° moves the end of a
+    1,650 px line by 1.4 px). As exact as trying every 0.05° over the whole range, at a third
+    of the work; a quarter-size image is not (a ruling's peak is narrower than its steps)."""
     small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     ink = (small < 160).astype(np.float32)
-    h, w = ink.shape
-    best, best_angle = -1.0, 0.0
-    for angle in np.arange(-max_deg, max_deg + 1e-9, step):
-        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), float(angle), 1.0)
-        spread = float(np.var(cv2.warpAffine(ink, matrix, (w, h), flags=cv2.INTER_NEAREST).sum(axis=1)))
-        if spread > best:
-            best, best_angle = spread, float(angle)
-    return best_angle
+    best = 0.0
+    for step, span in ((0.25, max_deg), (0.05, 0.25)):
+        angles = np.arange(best - span, best + span + 1e-9, step)
+        angles = angles[np.abs(angles) <= max_deg + 1e-9]
+        best = float(max(angles, key=lambda a: _profile_spread(ink, a)))
+    return round(best, 2)
 
 
-def deskew(img: np.ndarray, min_deg: float = 0.1) -> np.ndarray:
-    """The page rotated so its rulings are axis-aligned."""
-    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    angle = estimate_skew(gray)
-    if abs(angle) < min_deg:
-        return img
-    h, w = gray.shape
+def rotate(img: np.ndarray, angle: float) -> np.ndarray:
+    """The image turned by `angle` degrees (counter-clockwise) about its centre, same size."""
+    h, w = img.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     return cv2.warpAffine(img, matrix, (w, h), flags=cv2.INTER_CUBIC, borderValue=(255, 255, 255))
 
@@ -182,7 +186,10 @@ def cell_ink(gray: np.ndarray, cell: ImageCell) -> tuple[tuple[int, int, int, in
             if stats[i][4] >= 3
             and not (stats[i][3] > 0.9 * h and stats[i][2] <= 4)
             and not (stats[i][2] > 0.9 * w and stats[i][3] <= 4)]
-    if not keep:
+    # Specks alone are not a character: magnified to the recognizer's height, two of them
+    # read as a confident "1" (a blank cell of a noisy scan).
+    stroke = _px(_MIN_STROKE, max(gray.shape) / _REF_LONG_SIDE)
+    if not any(max(stats[i][2], stats[i][3]) >= stroke for i in keep):
         return None
     boxes = np.array([(stats[i][0], stats[i][1], stats[i][0] + stats[i][2], stats[i][1] + stats[i][3])
                       for i in keep])

@@ -1,93 +1,61 @@
 """OCR for pages without a usable text layer (the optional extra: pip install 'nianbao[ocr]').
 
-RapidOCR 3 runs PP-OCRv6 models that ship inside its wheel on onnxruntime (CPU, nothing
-downloaded at run time). A page is read in three steps:
-1. the page image (a scan's own image at its native resolution, else a 200 dpi render),
-   straightened, and its ruled tables found in the pixels (`image.find_tables`);
-2. the whole page OCR'd once; each detected line goes to the cell holding its centre, the
-   rest become text lines;
-3. cells that read as numbers (or hold ink but no text) are read again from a tight crop of
-   their ink, recognition restricted to digits, and one-character-per-line label cells
-   character by character: page-level detection splits and drops both.
-The recognition score of each piece becomes the confidence of the cell and of its values.
+A page image (a scan's own image at its native resolution, else a 200 dpi render) is read with
+one detection and one recognition call (`ocr_engine`):
+1. the image is straightened (`image.estimate_skew`), its text lines detected, turned a
+   quarter if its lines stand up, and its ruled tables found in the pixels (`image.find_tables`);
+2. every crop to read goes to the recognizer at once: a table cell of one line cut tight
+   around its ink (page-level detection splits and drops digits), a cell of several lines by
+   its detected lines, a cell of one character per line (the tall 本年度办理结果 cell)
+   character by character, and each line outside the tables squeezed to
+   `ReadSettings.line_width` of its width (the recognizer's cost follows the width);
+3. a cell whose reading looks like a number takes the same recognition decoded over digits
+   only, so a blurred 1 cannot come out as a letter.
+Each line goes to the cell that holds its centre. Recognition scores become the confidence of
+the cell and of its values. Boxes are worked out on the straightened, upright image and put
+back where they lie on the page (the quarter turn, then the skew undone), in PDF points.
 """
 
 from __future__ import annotations
 
+import ctypes
+import math
 import re
-from functools import lru_cache
+from dataclasses import dataclass, field
 
 from ..document import Cell, Grid, Page
 from ..errors import OcrUnavailable
 from ..geometry import Word, cell_text, map_boxes, unturn_box
+from .ocr_engine import Box, Crop, OcrEngine, Reading, engine, engine_available
 
 try:
     import cv2
     import numpy as np
-    from rapidocr import RapidOCR
 except ImportError as exc:  # the optional extra is not installed
     raise OcrUnavailable(
         f"OCR is not installed ({exc.name} missing): pip install 'nianbao[ocr]'") from None
+if not engine_available():
+    raise OcrUnavailable("OCR is not installed (rapidocr missing): pip install 'nianbao[ocr]'")
 
 RENDER_DPI = 200
-_NUMBERISH = re.compile(r"^[\s0-9０-９.,，．、\-—–+/％%OoIl|一。]*$")
+# What a number or a no-value mark can be read as: the digit-only decoding then says which.
+_NUMBERISH = re.compile(r"^[\s0-9０-９.,，．、\-—–−－―_+/％%OoIl|一。]*$")
 _DIGITS = "0123456789.,-—/%"
+_MIN_LINE_SCORE = 0.5  # a detected line read with less confidence is noise (rapidocr's default)
+_MIN_SKEW = 0.1  # degrees: a smaller skew is left alone
 
 
-class _Engine:
-    """RapidOCR with recognition-only reads of crops, optionally restricted to a charset."""
+@dataclass(frozen=True)
+class ReadSettings:
+    """What is recognized at which resolution (measured in benchmarks/bench_ocr.py)."""
 
-    def __init__(self) -> None:
-        self.ocr = RapidOCR(params={
-            # An A4 page at 200 dpi is 2339 px high: never shrink it before detection.
-            "Global.max_side_len": 2500,
-            "Global.log_level": "warning",
-            "Global.use_cls": False,  # pages are upright; the angle classifier only costs time
-        })
-
-    def page(self, img) -> list[tuple[tuple[float, float, float, float], str, float]]:
-        result = self.ocr(img)
-        if result is None or getattr(result, "boxes", None) is None:
-            return []
-        out = []
-        for quad, text, score in zip(result.boxes, result.txts, result.scores):
-            quad = np.asarray(quad, dtype=float)
-            out.append(((quad[:, 0].min(), quad[:, 1].min(), quad[:, 0].max(), quad[:, 1].max()),
-                        text, float(score)))
-        return out
-
-    def recognize(self, crops: list, charset: str | None = None) -> list[tuple[str, float]]:
-        if not crops:
-            return []
-        from rapidocr.ch_ppocr_rec import TextRecInput
-
-        rec = self.ocr._load_rec_model()  # rapidocr 3 has no public recognition-only call
-        original = rec.postprocess_op
-        if charset is not None:
-            rec.postprocess_op = _Restricted(original, charset)
-        try:
-            out = rec(TextRecInput(img=crops))
-        finally:
-            rec.postprocess_op = original
-        return [(text, float(score)) for text, score in zip(out.txts, out.scores)]
+    # Lines outside tables are read squeezed to this share of their width: the recognizer's
+    # cost is proportional to width, and at 0.6 it reads every figure of the prose as at full
+    # width (table cells are always read at full width).
+    line_width: float = 0.6
 
 
-class _Restricted:
-    """CTC decoding over blank and `charset` only: a blurred 1 must come out as a digit, and
-    with a low score if the model really saw something else."""
-
-    def __init__(self, inner, charset: str) -> None:
-        self.inner = inner
-        self.keep = np.array([i == 0 or ch in charset for i, ch in enumerate(inner.character)],
-                             dtype=np.float32)
-
-    def __call__(self, preds, *args, **kwargs):
-        return self.inner(preds * self.keep, *args, **kwargs)
-
-
-@lru_cache(maxsize=1)
-def _engine() -> _Engine:
-    return _Engine()
+SETTINGS = ReadSettings()  # what the loader uses (benchmarks/bench_ocr.py tries others)
 
 
 def _page_image(pdf, page):
@@ -104,28 +72,14 @@ def _page_image(pdf, page):
                 pixmap = pymupdf.Pixmap(pymupdf.csRGB, pixmap)
     if pixmap is None:
         pixmap = page.get_pixmap(dpi=RENDER_DPI)
-    array = np.frombuffer(pixmap.samples, np.uint8).reshape(pixmap.h, pixmap.w, pixmap.n)
+    # samples_mv: the pixmap's own memory (`samples` would copy the page once more)
+    array = np.frombuffer(pixmap.samples_mv, np.uint8).reshape(pixmap.h, pixmap.w, pixmap.n)
     return cv2.cvtColor(array[:, :, :3], cv2.COLOR_RGB2BGR), pixmap.w / page.rect.width
 
 
-def _upright(img, engine: _Engine):
-    """A page scanned sideways reads as tall boxes (the recognizer turns them to read them,
-    but the detector misses most CJK lines): turn the page a quarter, whichever way reads
-    better. Returns the image, its OCR lines and the turn made (None, "cw" or "ccw")."""
-    lines = engine.page(img)
-    words = [box for box, text, _ in lines if len(text) >= 2]
-    tall = sum(1 for x0, y0, x1, y1 in words if y1 - y0 > x1 - x0)
-    if not words or tall <= len(words) / 2:
-        return img, lines, None
-    turns = {"cw": cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE),
-             "ccw": cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE)}
-    readings = {turn: engine.page(image) for turn, image in turns.items()}
-    best = max(readings, key=lambda t: sum(score * len(text) for _, text, score in readings[t]))
-    return turns[best], readings[best], best
-
-
-def ocr_pdf_pages(pdf, indices: list[int]) -> list[Page]:
-    engine = _engine()
+def ocr_pdf_pages(pdf, indices: list[int], reader: OcrEngine | None = None) -> list[Page]:
+    """The pages at `indices` read by OCR (`reader`: the process's engine by default)."""
+    reader = reader or engine()
     pages = []
     for index in indices:
         page = pdf[index]
@@ -139,14 +93,15 @@ def ocr_pdf_pages(pdf, indices: list[int]) -> list[Page]:
             page.set_rotation(rotation)
         pages.append(Page(number=index + 1, width=page.rect.width, height=page.rect.height,
                           rotation=rotation, text_source="ocr",
-                          blocks=_read_image(img, scale, index + 1, engine)))
+                          blocks=read_image(img, scale, index + 1, reader, SETTINGS)))
+        _return_freed_memory()
     return pages
 
 
-def ocr_pdf_pictures(pdf, index: int, rects: list) -> list:
+def ocr_pdf_pictures(pdf, index: int, rects: list, reader: OcrEngine | None = None) -> list:
     """Blocks read from pictures on a page that otherwise has a text layer: a table pasted into
     the report as a screenshot. Boxes are in page points, like the text layer's."""
-    engine = _engine()
+    reader = reader or engine()
     page = pdf[index]
     rotation = page.rotation
     page.set_rotation(0)  # render in the unrotated space the text layer's boxes use
@@ -156,73 +111,212 @@ def ocr_pdf_pictures(pdf, index: int, rects: list) -> list:
             pixmap = page.get_pixmap(dpi=RENDER_DPI, clip=rect)
             array = np.frombuffer(pixmap.samples, np.uint8).reshape(pixmap.h, pixmap.w, pixmap.n)
             img = cv2.cvtColor(array[:, :, :3], cv2.COLOR_RGB2BGR)
-            found = _read_image(img, pixmap.w / rect.width, index + 1, engine)
+            found = read_image(img, pixmap.w / rect.width, index + 1, reader, SETTINGS)
             dx, dy = rect.x0, rect.y0
             map_boxes(found, lambda b, dx=dx, dy=dy: (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy))
             blocks += found
+        _return_freed_memory()
         return blocks
     finally:
         page.set_rotation(rotation)
 
 
-def _read_image(img, scale: float, number: int, engine: _Engine) -> list:
+def _malloc_trim():
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def _return_freed_memory() -> None:
+    """Hands the memory of a page read back to the system, so a worker's memory stays flat
+    across pages and files: MuPDF keeps decoded page images in its store (up to 256 MB, and a
+    scan's page is decoded once), and glibc keeps the pages onnxruntime freed mapped. Measured
+    on 8 generated scans in one process: resident memory from 304 to 512 MB without this."""
+    import pymupdf
+
+    pymupdf.TOOLS.store_shrink(100)
+    if _TRIM is not None:
+        _TRIM(0)
+
+
+def read_image(img, scale: float, number: int, reader: OcrEngine,
+               settings: ReadSettings) -> list:
     """Text lines and grids of one image, boxes in points from its top-left corner."""
-    from .image import deskew, find_tables
+    from .image import estimate_skew, find_tables, rotate
     from .pdf import lines_from_words, order_blocks
 
     height, width = img.shape[0] / scale, img.shape[1] / scale
-    img, lines, turn = _upright(deskew(img), engine)
+    angle = estimate_skew(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))
+    if abs(angle) >= _MIN_SKEW:
+        img = rotate(img, angle)
+    img, lines, turn = _upright(img, reader)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    words = [Word(text=text, bbox=tuple(v / scale for v in box), confidence=score)
-             for box, text, score in lines]
-    grids, outside = _grids(find_tables(gray), words, img, gray, scale, number, engine)
-    blocks = order_blocks(grids, lines_from_words(outside, number))
-    # Reading order and cells are worked out on the upright image; provenance points at the
-    # image as it lies on the unrotated page.
+    plan = _plan(find_tables(gray), lines, img, gray, scale, number)
+    plan.read(img, reader, settings)
+    blocks = order_blocks(plan.grids, lines_from_words(plan.words(scale), number))
+    # Reading order and cells are worked out on the straightened, upright image; provenance
+    # points at the image as it lies on the unrotated page.
     if turn is not None:
         map_boxes(blocks, lambda b: unturn_box(turn, width, height, b))
+    if abs(angle) >= _MIN_SKEW:
+        map_boxes(blocks, lambda b: unskew_box(angle, width, height, b))
     return blocks
 
 
-def _grids(tables, words: list[Word], img, gray, scale: float, page: int, engine: _Engine):
+def unskew_box(angle: float, width: float, height: float, box: Box) -> Box:
+    """The box, found on the image straightened by `image.rotate(angle)`, where it lies on the
+    image before: the box around its four corners turned back about the centre."""
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    cx, cy = width / 2, height / 2
+    xs, ys = [], []
+    for x, y in ((box[0], box[1]), (box[2], box[1]), (box[0], box[3]), (box[2], box[3])):
+        dx, dy = x - cx, y - cy
+        xs.append(cx + cos * dx - sin * dy)
+        ys.append(cy + sin * dx + cos * dy)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+_SAMPLE_LINES = 12  # lines read to tell which quarter turn sets a sideways page upright
+
+
+def _upright(img, reader: OcrEngine):
+    """A page scanned sideways has lines that stand up (the recognizer can turn them, but the
+    detector misses most CJK lines): turn the page a quarter, whichever way reads better.
+    Returns the image, its detected lines and the turn made (None, "cw" or "ccw")."""
+    lines = reader.detect(img)
+    # Weighed by length: a page of upright lines also has tall boxes (a lone digit "1").
+    tall = sum(y1 - y0 for x0, y0, x1, y1 in lines if y1 - y0 > x1 - x0)
+    wide = sum(x1 - x0 for x0, y0, x1, y1 in lines if x1 - x0 >= y1 - y0)
+    if tall <= wide:
+        return img, lines, None
+    turns = {"cw": cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE),
+             "ccw": cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE)}
+    found = {turn: reader.detect(image) for turn, image in turns.items()}
+
+    def legibility(turn) -> float:
+        sample = sorted(found[turn], key=lambda b: b[2] - b[0], reverse=True)[:_SAMPLE_LINES]
+        readings = reader.recognize([_crop(turns[turn], box) for box in sample])
+        return sum(r.score * len(r.text) for r in readings)
+
+    best = max(turns, key=legibility)
+    return turns[best], found[best], best
+
+
+def _crop(img, box: Box, width: float = 1.0) -> Crop:
+    """The box cut from the image; with `width` < 1, squeezed to that share of its width."""
+    h, w = img.shape[:2]
+    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+    x1, y1 = min(w, math.ceil(box[2])), min(h, math.ceil(box[3]))
+    piece = img[y0:y1, x0:x1]
+    if width < 1 and piece.size:
+        piece = cv2.resize(piece, (max(1, round(piece.shape[1] * width)), piece.shape[0]),
+                           interpolation=cv2.INTER_AREA)
+    return Crop(piece, (x0, y0, x1, y1))
+
+
+@dataclass
+class _Line:
+    """A detected line to read: outside every table (`cell` None) or one of a cell's lines."""
+
+    box: Box
+    cell: Cell | None
+    reading: Reading | None = None
+
+
+@dataclass
+class _Plan:
+    """What to recognize on one image: detected lines, and cells read from their own ink."""
+
+    grids: list[Grid] = field(default_factory=list)
+    lines: list[_Line] = field(default_factory=list)
+    cells: list[tuple[Cell, list[Crop]]] = field(default_factory=list)
+
+    def read(self, img, reader: OcrEngine, settings: ReadSettings) -> None:
+        """All crops of the image in one recognizer call."""
+        # Table labels are read at full width: squeezed, a header cell loses characters.
+        line_crops = [_crop(img, line.box, 1.0 if line.cell else settings.line_width)
+                      for line in self.lines]
+        crops = line_crops + [crop for _, crops in self.cells for crop in crops]
+        readings = iter(reader.recognize(crops, _DIGITS) if crops else ())
+        for line in self.lines:
+            line.reading = next(readings)
+        for cell, crops in self.cells:
+            got = [next(readings) for _ in crops]
+            if len(got) > 1:  # one character per line
+                cell.text = "".join(r.text for r in got)
+                cell.confidence = min(r.score for r in got)
+                continue
+            cell.text, cell.confidence = got[0].text, got[0].score
+            if _NUMBERISH.match(cell.text) and got[0].restricted is not None:
+                cell.text, cell.confidence = got[0].restricted
+
+    def words(self, scale: float) -> list[Word]:
+        """The lines outside every table as words (in points); each cell of several lines
+        gets its text from its own."""
+        outside: list[Word] = []
+        by_cell: dict[int, tuple[Cell, list[Word]]] = {}
+        for line in self.lines:
+            reading = line.reading
+            if not reading.text.strip() or reading.score < _MIN_LINE_SCORE:
+                continue
+            word = Word(text=reading.text, bbox=tuple(v / scale for v in line.box),
+                        confidence=reading.score)
+            if line.cell is None:
+                outside.append(word)
+            else:
+                by_cell.setdefault(id(line.cell), (line.cell, []))[1].append(word)
+        for cell, words in by_cell.values():
+            cell.text = cell_text(words)
+            cell.confidence = min(w.confidence for w in words)
+        return outside
+
+
+def _pieces(lines: list[Box], box: Box) -> list[int]:
+    """The lines that lie in a cell: at least half a line's height of each inside it both
+    ways. Shrunk for detection, a ruling between two cells can be too thin to part their
+    text, and one detected line then runs through both."""
+    x0, y0, x1, y1 = box
+    found = []
+    for index, (a0, b0, a1, b1) in enumerate(lines):
+        half = (b1 - b0) / 2
+        if min(a1, x1) - max(a0, x0) >= half and min(b1, y1) - max(b0, y0) >= half:
+            found.append(index)
+    return found
+
+
+def _plan(tables, lines: list[Box], img, gray, scale: float, page: int) -> _Plan:
     from .image import cell_ink, line_runs, tight_crop, vertical_characters
 
-    remaining = list(words)
-    grids = []
-    numeric_jobs: list[tuple[Cell, object]] = []
-    vertical_jobs: list[tuple[Cell, list]] = []
+    plan = _Plan()
+    in_tables: set[int] = set()
     for table in tables:
         cells = []
         for image_cell in table.cells:
-            x0, y0, x1, y1 = (v / scale for v in image_cell.box)
-            inside = [w for w in remaining
-                      if x0 <= (w.bbox[0] + w.bbox[2]) / 2 < x1 and y0 <= (w.bbox[1] + w.bbox[3]) / 2 < y1]
-            remaining = [w for w in remaining if w not in inside]
-            cell = Cell(text=cell_text(inside), row=image_cell.row, col=image_cell.col,
+            inside = _pieces(lines, image_cell.box)
+            in_tables.update(inside)
+            cell = Cell(text="", row=image_cell.row, col=image_cell.col,
                         rowspan=image_cell.rowspan, colspan=image_cell.colspan, page=page,
-                        bbox=(x0, y0, x1, y1),
-                        confidence=min((w.confidence for w in inside), default=1.0))
+                        bbox=tuple(v / scale for v in image_cell.box))
             cells.append(cell)
             ink = cell_ink(gray, image_cell)
             if ink is None:
                 continue
             box, mask = ink
-            if _NUMBERISH.match(cell.text):
-                numeric_jobs.append((cell, tight_crop(img, box, image_cell.inner)))
-                continue
             characters = vertical_characters(box, line_runs(mask, box[1]))
             if characters:
-                vertical_jobs.append((cell, [tight_crop(img, c, image_cell.inner) for c in characters]))
-        box = tuple(v / scale for v in table.box)
-        grids.append(Grid(cells=cells, n_rows=table.n_rows, n_cols=table.n_cols, page=page,
-                          source="ocr", bbox=box))
-    reads = engine.recognize([crop for _, crop in numeric_jobs], _DIGITS)
-    for (cell, _), (text, score) in zip(numeric_jobs, reads):
-        cell.text, cell.confidence = text, score
-    crops = [crop for _, group in vertical_jobs for crop in group]
-    reads = iter(engine.recognize(crops))
-    for cell, group in vertical_jobs:
-        pieces = [next(reads) for _ in group]
-        cell.text = "".join(text for text, _ in pieces)
-        cell.confidence = min(score for _, score in pieces)
-    return grids, remaining
+                plan.cells.append((cell, [Crop(tight_crop(img, c, image_cell.inner), c)
+                                          for c in characters]))
+            elif len(inside) <= 1:
+                plan.cells.append((cell, [Crop(tight_crop(img, box, image_cell.inner), box)]))
+            else:
+                x0, y0, x1, y1 = image_cell.inner
+                plan.lines += [_Line((max(b[0], x0), max(b[1], y0), min(b[2], x1), min(b[3], y1)),
+                                     cell) for b in (lines[i] for i in inside)]
+        plan.grids.append(Grid(cells=cells, n_rows=table.n_rows, n_cols=table.n_cols, page=page,
+                               source="ocr", bbox=tuple(v / scale for v in table.box)))
+    plan.lines += [_Line(box, None) for i, box in enumerate(lines) if i not in in_tables]
+    return plan
