@@ -15,34 +15,47 @@ from decimal import Decimal
 from fnmatch import fnmatchcase
 from itertools import product
 
+from .keys import Key, key
 from .labels import Templates
-from .patterns import IdentitySpec
+from .patterns import ForEach, IdentitySpec
 
 Number = int | Decimal
 _PREVIOUS = "previous:"
+_PROSE = "prose:"
 
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """One summand: a concrete canonical key (or a template with placeholders), its sign, and
-    whether it is read from the previous year's report."""
+    """One summand: a canonical key (or a template with placeholders and wildcards), its sign,
+    whether it may be missing (optional: 0 when the report does not print it), and where its
+    value comes from (the previous year's report, or the figure the prose states)."""
 
     sign: int
     key: str
     previous: bool = False
+    optional: bool = False
+    prose: bool = False
 
     @classmethod
     def parse(cls, text: str) -> Term:
+        """The one parser of the term language: "-?previous:key" and "?prose:key" alike."""
         sign = -1 if text.startswith("-") else 1
-        text = text.lstrip("-")
-        previous = text.startswith(_PREVIOUS)
-        return cls(sign, text.removeprefix(_PREVIOUS), previous)
+        text = text.removeprefix("-")
+        optional = text.startswith("?")
+        text = text.removeprefix("?")
+        previous, prose = text.startswith(_PREVIOUS), text.startswith(_PROSE)
+        return cls(sign, text.removeprefix(_PREVIOUS).removeprefix(_PROSE), previous,
+                   optional, prose)
 
     def bind(self, bindings: Mapping[str, str]) -> Term:
         key = self.key
         for name, value in bindings.items():
             key = key.replace("{" + name + "}", value)
-        return Term(self.sign, key, self.previous)
+        return Term(self.sign, key, self.previous, self.optional, self.prose)
+
+    def __str__(self) -> str:
+        return ("-" if self.sign < 0 else "") + ("?" if self.optional else "") + \
+            (_PREVIOUS if self.previous else _PROSE if self.prose else "") + self.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +66,7 @@ class Instance:
     bindings: tuple[tuple[str, str], ...]
     left: tuple[Term, ...]
     right: tuple[Term, ...]
+    relation: str = "equals"  # or "at_most": left ≤ right
 
     @property
     def terms(self) -> tuple[Term, ...]:
@@ -80,7 +94,9 @@ class Instance:
     def holds(self, values: Mapping[str, Number | None],
               previous: Mapping[str, Number | None] | None = None) -> bool | None:
         difference = self.difference(values, previous)
-        return None if difference is None else difference == 0
+        if difference is None:
+            return None
+        return difference == 0 if self.relation == "equals" else difference >= 0
 
 
 class Identities:
@@ -91,11 +107,15 @@ class Identities:
         self.tpl = tpl
         self._cache: dict[tuple[str, str], tuple[Instance, ...]] = {}
 
-    def instances(self, identity: str, fmt: str) -> tuple[Instance, ...]:
-        """Every instance of one identity in a table format ("2019", "2021")."""
+    def instances(self, identity: str, fmt: str,
+                  lists: Mapping[str, list[str]] | None = None) -> tuple[Instance, ...]:
+        """Every instance of one identity in a table format ("2019", "2021", "legacy").
+        `lists` gives the placeholder lists only a report knows ("@cumulative")."""
+        if lists:
+            return tuple(self._expand(identity, fmt, lists))
         cached = self._cache.get((identity, fmt))
         if cached is None:
-            cached = self._cache[(identity, fmt)] = tuple(self._expand(identity, fmt))
+            cached = self._cache[(identity, fmt)] = tuple(self._expand(identity, fmt, {}))
         return cached
 
     def for_table(self, table: str, fmt: str, scope: str = "report") -> list[Instance]:
@@ -105,28 +125,39 @@ class Identities:
                 and (spec.formats is None or fmt in spec.formats)
                 for instance in self.instances(name, fmt)]
 
-    def _expand(self, identity: str, fmt: str) -> Iterable[Instance]:
+    def _expand(self, identity: str, fmt: str, lists: Mapping[str, list[str]]
+                ) -> Iterable[Instance]:
         spec = self.specs[identity]
         names = list(spec.for_each)
-        lists = [self.placeholder(v, fmt) if isinstance(v, str) else v
-                 for v in spec.for_each.values()]
+        values = [self._values(v, fmt, lists) for v in spec.for_each.values()]
         left = [Term.parse(t) for t in spec.sum]
-        right = [Term.parse(t) for t in spec.equals]
-        for combo in product(*lists) if names else [()]:
+        right = [Term.parse(t) for t in spec.other]
+        for combo in product(*values) if names else [()]:
             bindings = dict(zip(names, combo))
-            yield Instance(identity, tuple(bindings.items()),
-                           self._terms(left, bindings, fmt), self._terms(right, bindings, fmt))
+            yield Instance(identity, tuple(bindings.items()), self._terms(left, bindings, fmt),
+                           self._terms(right, bindings, fmt), spec.relation)
+
+    def _values(self, value: str | list[str] | ForEach, fmt: str,
+                lists: Mapping[str, list[str]]) -> list[str]:
+        if isinstance(value, list):
+            return value
+        if isinstance(value, ForEach):
+            return [v for v in self._values(value.each, fmt, lists)
+                    if (not value.only or any(fnmatchcase(v, g) for g in value.only))
+                    and not any(fnmatchcase(v, g) for g in value.except_)]
+        return lists[value] if value in lists else self.placeholder(value, fmt)
 
     def _terms(self, terms: list[Term], bindings: dict[str, str], fmt: str) -> tuple[Term, ...]:
         out: list[Term] = []
         for term in terms:
             bound = term.bind(bindings)
-            if "*" not in bound.key:
+            if "*" not in bound.key or not bound.key.startswith("applications."):
                 out.append(bound)
                 continue
-            table, rest = bound.key.split(".", 1)
-            row_glob, column = rest.rsplit(".", 1)
-            out += [Term(bound.sign, f"{table}.{row.key}.{column}", bound.previous)
+            glob = Key.parse(bound.key)
+            table, row_glob, column = glob.table, glob.row, glob.column
+            out += [Term(bound.sign, key(table, row.key, column), bound.previous,
+                         bound.optional, bound.prose)
                     for row in self.tpl.rows_for(fmt) if fnmatchcase(row.key, row_glob)]
         return tuple(out)
 

@@ -4,19 +4,20 @@ with the years it did not publish (or we do not have) reconstructed from its oth
 Reports come from a store (one per body and year: the one with most printed values). For each
 pair of consecutive years the cross-year rules of patterns/rules.yaml run (carry-over, the 2019
 format's prior_items, in-force counts, year-on-year prose claims). For a year without a report,
-what the neighbouring reports say about it is reconstructed:
+what the neighbouring reports say about it is reconstructed by solving the cross-year identities
+of patterns/identities.yaml (those an error-severity rule checks) for the missing year's side:
 
 - `carried_forward` (year m) = the next report's `carried_over` (rule 7);
 - `carried_over` (year m) = the previous report's `carried_forward` (rule 7);
 - `prior_items` (year m) = the previous report's `prior_items + change` (rule 8);
 - `active.<item>.prior_items+active.<item>.change` (year m: the item count at the end of m) =
-  the next report's `prior_items`, or a count with its change in items in the next report's
-  prose ("行政许可710项，比2019年减少183项");
-- a year-on-year percentage ("接收…29130件，较2019年下降6.62%") gives the interval of last
-  year's value that rounds or truncates to the printed percentage;
+  the next report's `prior_items` (rule 8), or a count with its change in items in the next
+  report's prose ("行政许可710项，比2019年减少183项");
 - legacy running totals (L2): 历年累计 (year m) = the next report's 历年累计 − its 本年度, and
-  本年度 (year m) = that − the previous report's 历年累计 (only when not negative: a body that
-  restarted its series breaks the chain).
+  本年度 (year m) = that − the previous report's 历年累计 (never negative: a body that
+  restarted its series breaks the chain), as `legacy_running_total` declares;
+- a year-on-year percentage ("接收…29130件，较2019年下降6.62%") gives the interval of last
+  year's value that rounds or truncates to the printed percentage.
 
 Every body-year also gets the harmonized series of patterns/crosswalk.yaml (`History.series`):
 applications received, granted, reviews … from whichever keys the year's format prints, with
@@ -38,9 +39,10 @@ import pandas as pd
 
 from . import __version__
 from .audit import audit
-from .audit.expressions import Context, evaluate
+from .audit.expressions import Context, evaluate, table_formats
 from .claims import ClaimRules, claim_alternatives, subjects
 from .crosswalk import SERIES_COLUMNS, series_rows
+from .keys import Key
 from .knowledge import Knowledge
 from .schema import Claim, Report
 from .store import Store
@@ -54,7 +56,6 @@ FINDING_COLUMNS = ["body", "year", "previous_year", "rule", "rule_number", "seve
                    "actual", "likely_cause", "keys", "message_zh", "message_en", "source",
                    "previous_source"]
 
-CARRY_ROWS = ("applications.carried_over.", "applications.carried_forward.")
 CUMULATIVE = ".cumulative"
 
 
@@ -162,71 +163,138 @@ def _printed(body: str, year: int, report: Report) -> list[dict]:
 
 def _reconstructed(body: str, year: int, reports: dict[int, Report],
                    knowledge: Knowledge) -> list[dict]:
-    rows: list[dict] = []
+    """What the neighbouring reports say about a year without one: each cross-year identity
+    solved for the missing year's side, first with the next report (carried_forward = next
+    year's carried_over), then with the previous one and what the first step found
+    (carried_over = last year's carried_forward; a legacy 本年度 = the running total found
+    − last year's)."""
     after, before = reports.get(year + 1), reports.get(year - 1)
-    if after is not None:
-        src = after.meta.source
-        for v in after.values:
-            if v.key.startswith(CARRY_ROWS[0]) and v.value is not None:
-                rows.append(_row(body, year, CARRY_ROWS[1] + v.key.removeprefix(CARRY_ROWS[0]),
-                                 v.value, "reconstructed", src, confidence=v.confidence,
-                                 method=f"carried_over of {year + 1} (rule 7)"))
-            elif v.key.endswith(".prior_items") and v.value is not None:
-                change_key = v.key.removesuffix("prior_items") + "change"
-                rows.append(_row(body, year, f"{v.key}+{change_key}", v.value, "reconstructed", src,
-                                 confidence=v.confidence,
-                                 method=f"prior_items of {year + 1} (rule 8)"))
-    if before is not None:
-        src = before.meta.source
-        printed = {v.key: v for v in before.values}
-        for v in before.values:
-            if v.key.startswith(CARRY_ROWS[1]) and v.value is not None:
-                rows.append(_row(body, year, CARRY_ROWS[0] + v.key.removeprefix(CARRY_ROWS[1]),
-                                 v.value, "reconstructed", src, confidence=v.confidence,
-                                 method=f"carried_forward of {year - 1} (rule 7)"))
-            elif v.key.endswith(".prior_items") and v.value is not None:
-                change = printed.get(v.key.removesuffix("prior_items") + "change")
-                if change is not None and change.value is not None:
-                    rows.append(_row(body, year, v.key, v.value + change.value, "reconstructed",
-                                     src, confidence=min(v.confidence, change.confidence),
-                                     method=f"prior_items + change of {year - 1} (rule 8)"))
+    found: dict[str, _Solved] = {}
+    for identity in _solvable(knowledge):
+        if after is not None:
+            for instance in _instances(identity, after, knowledge):
+                _solve(instance, year, {}, (year + 1, after), found)
+        if before is not None:
+            for instance in _instances(identity, before, knowledge):
+                _solve(instance, year, {year - 1: before}, None, found)
+    rows = [_row(body, year, key, s.value, "reconstructed", s.source, confidence=s.confidence,
+                 method=s.method, table=s.table) for key, s in found.items()]
     for later_year, later in sorted(reports.items()):
         if later_year > year:
             rows += _from_changes(body, year, later, knowledge)
-    if after is not None:
-        rows += _from_running_totals(body, year, before, after)
     return rows
 
 
-def _from_running_totals(body: str, year: int, before: Report | None, after: Report
-                         ) -> list[dict]:
-    """L2 backwards: a legacy running total of `year` is the next report's less its year's
-    figure; the year's own figure is that less the previous report's running total. A body
-    may restart its series, so a negative figure is a broken chain, never a value."""
-    rows = []
-    printed = {v.key: v for v in after.values}
-    earlier = {v.key: v for v in before.values} if before is not None else {}
-    for key, total in printed.items():
-        figure = printed.get(key.removesuffix(CUMULATIVE))
-        if not key.endswith(CUMULATIVE) or figure is None or None in (total.value, figure.value):
-            continue
-        running = total.value - figure.value
-        if running < 0:
-            continue
-        confidence = min(total.confidence, figure.confidence)
-        rows.append(_row(body, year, key, running, "reconstructed", after.meta.source,
-                         confidence=confidence, table=total.table,
-                         method=f"历年累计 − 本年度 of {year + 1} (L2)"))
-        start = earlier.get(key)
-        if start is not None and start.value is not None and running - start.value >= 0:
-            rows.append(_row(body, year, figure.key, running - start.value, "reconstructed",
-                             f"{before.meta.source}, {after.meta.source}",
-                             confidence=min(confidence, start.confidence), table=figure.table,
-                             method=f"历年累计 of {year + 1} − 本年度 of {year + 1} − "
-                                    f"历年累计 of {year - 1} (L2)"))
-    return rows
+@dataclass
+class _Solved:
+    value: int | Decimal
+    source: str
+    confidence: float
+    method: str
+    table: str | None
 
 
+def _solvable(knowledge: Knowledge) -> list[tuple[str, str]]:
+    """(identity, rule label) of the cross-year identities an error-severity rule checks: an
+    advisory identity (in-force counts, rule 9) is no ground for a value."""
+    out = {}
+    for rule in knowledge.rules:
+        spec = knowledge.identities.specs.get(rule.identity or "")
+        if spec is not None and spec.scope == "consecutive_years" and rule.severity == "error":
+            out.setdefault(rule.identity, f"rule {rule.rule}" if rule.rule else rule.id)
+    return list(out.items())
+
+
+def _instances(identity: tuple[str, str], report: Report, knowledge: Knowledge) -> list:
+    """The identity's instances in `report`'s format, "@cumulative" from what it prints."""
+    name, _ = identity
+    spec = knowledge.identities.specs[name]
+    fmt = table_formats(report, knowledge.templates)[spec.table]
+    if spec.formats is not None and fmt not in spec.formats:
+        return []
+    keys = {v.key for v in report.values}
+    lists = {"@cumulative": sorted(k for k in keys if k + CUMULATIVE in keys)}
+    return [(identity[1], i) for i in knowledge.identities.instances(name, fmt, lists)]
+
+
+def _solve(labelled, year: int, previous: dict[int, Report], current: tuple[int, Report] | None,
+           found: dict[str, _Solved]) -> None:
+    """Solve one instance for the missing year's terms: the previous side when `current`
+    (the next report) is given, else the current side, from `previous` (the year before) and
+    what `found` holds already. Only a sum of terms added on one side is solved, and never
+    to a negative count (a restarted series, not a value)."""
+    label, instance = labelled
+    known: list[tuple[int, object, int, str, Report | None]] = []  # sign, value, year, key, report
+    unknown: list[tuple[int, str]] = []  # side, key
+    for side, terms in ((-1, instance.left), (1, instance.right)):
+        for term in terms:
+            of_year = (year if current is not None else year - 1) if term.previous else \
+                (current[0] if current is not None else year)
+            report = current[1] if current is not None and of_year == current[0] else \
+                previous.get(of_year)
+            if of_year == year and term.key not in found:
+                if term.sign < 0:
+                    return
+                unknown.append((side, term.key))
+                continue
+            value = found[term.key].value if report is None else _printed_value(report, term.key)
+            if value is None:
+                return
+            known.append((side * term.sign, value, of_year, term.key, report))
+    sides = {side for side, _ in unknown}
+    if not unknown or len(sides) != 1:
+        return
+    side = sides.pop()
+    value = sum(-sign * side * v for sign, v, *_ in known)
+    if value < 0:
+        return
+    key = "+".join(k for _, k in unknown)
+    if key in found:
+        return
+    sources = list(dict.fromkeys(found[k].source if r is None else r.meta.source
+                                 for *_, k, r in known))
+    found[key] = _Solved(
+        value=value, source=", ".join(sources) or "",
+        confidence=min([_confidence(r, k, found) for *_, k, r in known]),
+        method=_method(known, side, dict(instance.bindings)) + f" ({label})",
+        table="legacy" if key.startswith("legacy.") else None)
+
+
+def _printed_value(report: Report, key: str):
+    value = next((v for v in report.values if v.key == key), None)
+    return None if value is None else value.value
+
+
+def _confidence(report: Report | None, key: str, found: dict[str, _Solved]) -> float:
+    if report is None:
+        return found[key].confidence
+    return next(v.confidence for v in report.values if v.key == key)
+
+
+def _method(known, side: int, bindings: dict[str, str]) -> str:
+    """The expression the value was computed by, terms of one year grouped: "prior_items +
+    change of 2019", "carried_over of 2020"."""
+    parts: list[str] = []
+    last_year = None
+    for sign, _, of_year, key, report in sorted(known, key=lambda k: k[0] * side):
+        name = _short(key, bindings)
+        if report is None:
+            name += " (reconstructed)"
+        op = "" if not parts else (" + " if -sign * side > 0 else " − ")
+        if last_year is not None and of_year != last_year:
+            parts.append(f" of {last_year}")
+        parts.append(op + name)
+        last_year = of_year
+    return "".join(parts) + f" of {last_year}"
+
+
+def _short(key: str, bindings: dict[str, str]) -> str:
+    """A modern key by the part the identity names ("carried_over" of every column,
+    "prior_items" of every item), a legacy key whole."""
+    if key.startswith("legacy."):
+        return key
+    parts = str(Key.parse(key)).split(".")[1:]
+    return ".".join(p for p in parts if p not in bindings.values())
 def _from_changes(body: str, year: int, report: Report, knowledge: Knowledge) -> list[dict]:
     """Values of `year` implied by `report`'s year-on-year claims that compare with it."""
     specs = knowledge.claims

@@ -50,7 +50,8 @@ class Knowledge:
         patterns_dirs = tuple(str(d) for d in patterns_dirs)
         rules_dirs = tuple(str(d) for d in rules_dirs)
         patterns, documents = read_patterns(patterns_dirs)
-        rules, rule_documents = read_rules(patterns_dirs, rules_dirs)
+        rules, rule_documents = read_rules(patterns.identities.identities, patterns_dirs,
+                                           rules_dirs)
         knowledge = cls(patterns, rules, _fingerprint(documents, rule_documents),
                         patterns_dirs, rules_dirs)
         knowledge.check()
@@ -107,7 +108,8 @@ class Knowledge:
 
     @cached_property
     def legacy(self) -> LegacyKnowledge:
-        return build_legacy_knowledge(self.patterns)
+        skipping = frozenset(r.identity for r in self.rules if r.identity and r.blanks == "skip")
+        return build_legacy_knowledge(self.patterns, self.identities, skipping)
 
     @cached_property
     def crosswalk(self) -> Crosswalk:

@@ -109,6 +109,14 @@ class Templates:
     def newest_format(self) -> str:
         return max(self.active_formats)
 
+    def format_of(self, table: str, keys, default: str | None = None) -> str:
+        """The one format detector: the format of `table` ("applications": from its row keys,
+        "active": from its column keys) whose own rows or columns are most among `keys`;
+        `default` (else the newest format) when none of them is."""
+        if table == "active":
+            return self.active_format_of(keys, default)
+        return self.app_format_of(keys) or default or self.newest_format
+
     def app_format_of(self, row_keys) -> str | None:
         """The format whose own rows (those limited to some formats) are most among
         `row_keys`; None when no such row is there."""
@@ -119,14 +127,16 @@ class Templates:
                     votes[fmt] = votes.get(fmt, 0) + 1
         return max(votes, key=lambda f: (votes[f], f)) if votes else None
 
-    def active_format_of(self, field_keys) -> str:
+    def active_format_of(self, field_keys, default: str | None = None) -> str:
         """The format whose table-2 columns (those no other format prints) are most among
-        `field_keys`; the newest format when none is."""
+        `field_keys`; `default` (else the newest format) when none is."""
         per_format = {fmt: {f for layout in layouts for f in layout.fields}
                       for fmt, layouts in self.active_formats.items()}
         votes = {fmt: len(fields.intersection(field_keys).difference(
                      *(other for f, other in per_format.items() if f != fmt)))
                  for fmt, fields in per_format.items()}
+        if default is not None and not any(votes.values()):
+            return default
         return max(votes, key=lambda f: (votes[f], f == self.newest_format))
 
 

@@ -222,27 +222,59 @@ class BodyPatterns(_Model):
     opening_agency: list[Annotated[Regex, _naming("agency")]] = Field(default_factory=list)
 
 
-_TERM = regex.compile(r"^-?(?:previous:)?[a-z_]+(?:\.(?:[a-z_]+|\*|\{[a-z_]+\}))+$")
+# A term: "-" subtracts, "?" makes it optional, "previous:" / "prose:" say where its value comes
+# from; the key may hold "*" and "{name}" placeholders (references.py checks the keys exist).
+_TERM = regex.compile(r"^-?\??(?:previous:|prose:)?[a-z0-9_{}*]+(?:\.[a-z0-9_{}*]+)*$")
 
 
 def _term(text: str) -> str:
     if not _TERM.match(text):
-        raise ValueError(f"{text!r} is not a term (key, -key, previous:key; * and {{name}} inside)")
+        raise ValueError(f"{text!r} is not a term (key, -key, ?key, previous:key, prose:key; "
+                         "* and {name} inside)")
     return text
 
 
 Term = Annotated[str, AfterValidator(_term)]
 
 
-class IdentitySpec(_Model):
-    """One identity of identities.yaml: `sum` and `equals` add up to the same number."""
+class ForEach(_Model):
+    """Placeholder values taken from a list placeholder ("@claimed"), filtered by globs."""
 
-    table: Literal["applications", "review_litigation", "active"]
+    each: str
+    only: list[str] = Field(default_factory=list)
+    except_: list[str] = Field(default_factory=list, alias="except")
+
+
+class Sums(_Model):
+    """Two sums of terms: `sum` equals `equals`, or is at most `at_most`."""
+
+    sum: list[Term] = Field(min_length=1)
+    equals: list[Term] | None = Field(default=None, min_length=1)
+    at_most: list[Term] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_relation(self) -> Sums:
+        if (self.equals is None) == (self.at_most is None):
+            raise ValueError("two sums need exactly one of equals or at_most")
+        return self
+
+    @property
+    def relation(self) -> str:
+        return "equals" if self.equals is not None else "at_most"
+
+    @property
+    def other(self) -> list[str]:
+        return self.equals if self.equals is not None else self.at_most
+
+
+class IdentitySpec(Sums):
+    """One identity of identities.yaml: its sums, the table whose format decides its rows, and
+    the placeholders it holds for."""
+
+    table: Literal["applications", "review_litigation", "active", "legacy"]
     scope: Literal["report", "consecutive_years"] = "report"
     formats: list[str] | None = None
-    for_each: dict[str, str | list[str]] = Field(default_factory=dict)
-    sum: list[Term] = Field(min_length=1)
-    equals: list[Term] = Field(min_length=1)
+    for_each: dict[str, str | list[str] | ForEach] = Field(default_factory=dict)
 
 
 class IdentityPatterns(_Model):
@@ -356,7 +388,15 @@ def read_patterns(extra_dirs: tuple[str, ...] = ()) -> tuple[Patterns, dict[str,
         if not path.is_dir():
             raise PatternsError(f"{directory}: not a directory of pattern files")
         for name, document in _read_dir(path).items():
-            documents[name] = _merge(documents[name], document) if name in documents else document
+            if name == "identities" and isinstance(document, dict):
+                # An identity is one statement: a user's declaration replaces the shipped one
+                # of its name whole (merging term lists would only ever add terms).
+                named = {**documents[name].get("identities", {}),
+                         **(document.get("identities") or {})}
+                documents[name] = {**documents[name], **document, "identities": named}
+            else:
+                documents[name] = (_merge(documents[name], document) if name in documents
+                                   else document)
     required = {"tables", "headings", "numbers", "identities"}
     missing = required - documents.keys()
     if missing:

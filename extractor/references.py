@@ -21,7 +21,8 @@ from .errors import PatternsError
 from .keys import key as make_key
 from .legacy.knowledge import LegacyKnowledge
 from .patterns import Patterns
-from .rulebook import EachCheck, ForEach, Rule, ShareCheck, SumCheck
+from .patterns import ForEach
+from .rulebook import EachCheck, Rule, ShareCheck, SumCheck
 
 _DYNAMIC = ("@cumulative", "@claimed")  # placeholder lists a report fills in
 _CUMULATIVE = ".cumulative"
@@ -72,7 +73,7 @@ def check_references(knowledge: Named) -> None:
         elif isinstance(check, ShareCheck):
             _globs(known, check.shares, where)
     for name, spec in knowledge.patterns.identities.identities.items():
-        _terms(known, knowledge, spec.sum + spec.equals, spec.for_each,
+        _terms(known, knowledge, spec.sum + spec.other, spec.for_each,
                spec.formats or ["2019", "2021"], f"identity {name!r} (identities.yaml)")
     claims = knowledge.claims.spec
     for claim in claims.claims:
@@ -99,8 +100,7 @@ def _terms(known: set[str], knowledge: Named, terms: list[str], for_each: dict,
         for combo in product(*lists):
             bindings = dict(zip(names, combo))
             for text in terms:
-                term = Term.parse(text.replace("?", "", 1).replace("prose:", "", 1))
-                key = term.bind(bindings).key
+                key = Term.parse(text).bind(bindings).key
                 if "{" in key:
                     continue  # a report-filled placeholder ({key}, {subject})
                 if "*" in key:

@@ -11,7 +11,7 @@ from typing import Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import PatternsError
-from .patterns import read_yaml, shipped_patterns_dir
+from .patterns import ForEach, IdentitySpec, Sums, read_yaml, shipped_patterns_dir
 from .schema import TableName
 
 Severity = Literal["error", "warning", "info"]
@@ -26,22 +26,8 @@ class Text(_Model):
     en: str
 
 
-class SumCheck(_Model):
-    """The `sum` side equals the `equals` side, or is at most the `at_most` side."""
-
-    sum: list[str] = Field(min_length=1)
-    equals: list[str] | None = Field(default=None, min_length=1)
-    at_most: list[str] | None = Field(default=None, min_length=1)
-
-    @model_validator(mode="after")
-    def _one_relation(self) -> SumCheck:
-        if (self.equals is None) == (self.at_most is None):
-            raise ValueError("a sum check needs exactly one of equals or at_most")
-        return self
-
-    @property
-    def other(self) -> list[str]:
-        return self.equals if self.equals is not None else self.at_most
+# A rule's own sums (a user's rule may write them instead of naming an identity).
+SumCheck = Sums
 
 
 class ShareCheck(_Model):
@@ -49,14 +35,6 @@ class ShareCheck(_Model):
     over the total it is part of, rounded or truncated to its printed decimals."""
 
     shares: list[str] = Field(min_length=1)
-
-
-class ForEach(_Model):
-    """Placeholder values taken from a list placeholder ("@claimed"), filtered by globs."""
-
-    each: str
-    only: list[str] = Field(default_factory=list)
-    except_: list[str] = Field(default_factory=list, alias="except")
 
 
 class EachCheck(_Model):
@@ -89,6 +67,8 @@ class Rule(_Model):
     sources: list[TableName] | None = None
     # Terms that must be printed (or stated) for the rule to apply at all.
     requires: list[str] = Field(default_factory=list)
+    # The identity of identities.yaml the rule checks (its terms, relation and for_each).
+    identity: str | None = None
     check: Union[SumCheck, EachCheck, ShareCheck, None] = None
     message: Text
     # The message when every printed value of the `equals` side is blank: not a wrong number
@@ -99,9 +79,24 @@ class Rule(_Model):
 
     @model_validator(mode="after")
     def _arithmetic_needs_check(self) -> "Rule":
-        if self.kind == "arithmetic" and self.check is None:
-            raise ValueError(f"rule {self.id}: an arithmetic rule needs a check")
+        if self.kind == "arithmetic" and (self.check is None) == (self.identity is None):
+            raise ValueError(f"rule {self.id}: an arithmetic rule needs an identity or a check "
+                             "(one of them)")
         return self
+
+    def resolved(self, identities: dict[str, IdentitySpec]) -> "Rule":
+        """The rule with its identity's terms as its check (and its for_each, unless the rule
+        narrows it); a rule with a check of its own as it is."""
+        if self.identity is None:
+            return self
+        spec = identities.get(self.identity)
+        if spec is None:
+            raise PatternsError(f"rule {self.id!r} names identity {self.identity!r}, which no "
+                                "identities.yaml declares")
+        relation = {spec.relation: list(spec.other)}
+        return self.model_copy(update={
+            "check": SumCheck(sum=list(spec.sum), **relation),
+            "for_each": self.for_each or dict(spec.for_each)})
 
 
 def _read_rules(file: Path) -> tuple[list[Rule], Any]:
@@ -144,10 +139,11 @@ def rule_files(patterns_dirs: tuple[str, ...], rules_dirs: tuple[str, ...]) -> l
     return files
 
 
-def read_rules(patterns_dirs: tuple[str, ...] = (), rules_dirs: tuple[str, ...] = ()
-               ) -> tuple[tuple[Rule, ...], list[Any]]:
+def read_rules(identities: dict[str, IdentitySpec], patterns_dirs: tuple[str, ...] = (),
+               rules_dirs: tuple[str, ...] = ()) -> tuple[tuple[Rule, ...], list[Any]]:
     """The shipped rules, then each user directory's: a rule with a known id replaces it, a
-    new id is added. Also the raw documents read, for the knowledge's fingerprint."""
+    new id is added; each resolved against `identities`. Also the raw documents read, for the
+    knowledge's fingerprint."""
     by_id: dict[str, Rule] = {}
     documents = []
     for file in rule_files(patterns_dirs, rules_dirs):
@@ -155,4 +151,4 @@ def read_rules(patterns_dirs: tuple[str, ...] = (), rules_dirs: tuple[str, ...] 
         documents.append(document)
         for rule in rules:
             by_id[rule.id] = rule
-    return tuple(by_id.values()), documents
+    return tuple(rule.resolved(identities) for rule in by_id.values()), documents

@@ -1,9 +1,10 @@
 """A small, safe evaluator for the expressions of patterns/rules.yaml and patterns/claims.yaml.
 
-An expression is a list of terms summed: canonical keys, "-key" to subtract, "*" for the rows
-of a group in the report's format, "previous:key" for last year's report, "prose:key" for the
-figure the prose states for a key (a claim; with "*", every matching claim summed), "?key" for
-a term that counts as 0 when the report does not print it, "{subject}" for the
+An expression is a list of terms summed, in the term language of patterns/identities.yaml
+(parsed by `arithmetic.Term`): canonical keys, "-key" to subtract, "*" for the rows of a group
+in the report's format, "previous:key" for last year's report, "prose:key" for the figure the
+prose states for a key (a claim; with "*", every matching claim summed), "?key" for a term that
+counts as 0 when the report does not print it, and here also "{subject}" for the
 review/litigation blocks a prose claim names. No code from YAML is ever executed.
 """
 
@@ -16,6 +17,8 @@ from fnmatch import fnmatchcase
 
 import regex
 
+from ..arithmetic import Term
+from ..keys import Key, key
 from ..labels import Templates
 from ..numbers import Numbers
 from ..schema import RELIABLE, Claim, Report, Value
@@ -38,11 +41,8 @@ class Context:
     def __post_init__(self) -> None:
         self.values = {v.key: v for v in self.report.values}
         self.previous_values = {v.key: v for v in self.previous.values} if self.previous else {}
-        self.table3_format = table3_format(self.report, self.tpl)
-        self.formats = {"applications": self.table3_format,
-                        "active": table2_format(self.report, self.tpl)}
-        if self.report.meta.format == "legacy":  # no standard tables: legacy rules only
-            self.formats = {"applications": "legacy", "active": "legacy"}
+        self.formats = table_formats(self.report, self.tpl)
+        self.table3_format = self.formats["applications"]
 
     def restricted(self, sources: list[str] | None) -> Context:
         """The same reports with only the values printed in `sources` (tables) visible."""
@@ -74,18 +74,16 @@ class Context:
         raise ValueError(f"unknown placeholder list {placeholder}")
 
 
-def table2_format(report: Report, tpl: Templates) -> str:
-    """The format of table 2, from the columns its values were read under."""
-    return tpl.active_format_of({v.key.rsplit(".", 1)[1] for v in report.values
-                                 if v.table == "active"})
-
-
-def table3_format(report: Report, tpl: Templates) -> str:
-    """The format of table 3, from the rows its values were read under."""
-    prefix = "applications."
-    rows = {v.key[len(prefix):].rsplit(".", 1)[0] for v in report.values
-            if v.key.startswith(prefix)}
-    return tpl.app_format_of(rows) or tpl.newest_format
+def table_formats(report: Report, tpl: Templates) -> dict[str, str]:
+    """The format of each table of a finished report (every one "legacy" in a legacy report;
+    table 4 has table 3's), from the keys its values were read under."""
+    if report.meta.format == "legacy":  # no standard tables: legacy rules only
+        return dict.fromkeys(("applications", "active", "review_litigation", "legacy"), "legacy")
+    keys = [Key.parse(v.key) for v in report.values if v.table in ("applications", "active")]
+    applications = tpl.format_of("applications", {k.row for k in keys
+                                                  if k.table == "applications"})
+    return {"applications": applications, "review_litigation": applications, "legacy": "none",
+            "active": tpl.format_of("active", {k.column for k in keys if k.table == "active"})}
 
 
 @dataclass
@@ -110,24 +108,21 @@ def substitute(term: str, bindings: dict[str, str]) -> str:
     return term
 
 
-def keys_of(term: str, ctx: Context, subject: str | None = None) -> list[tuple[int, str, bool]]:
+def keys_of(term: Term, ctx: Context, subject: str | None = None) -> list[tuple[int, str, bool]]:
     """(sign, key, from previous report) for one term, wildcards and subjects expanded."""
-    sign = -1 if term.startswith("-") else 1
-    term = term.lstrip("-")
-    previous = term.startswith("previous:")
-    if previous:
-        term = term[len("previous:"):]
-    if "{subject}" in term:
+    sign, text, previous = term.sign, term.key, term.previous
+    if "{subject}" in text:
         blocks = ctx.subjects.get(subject or "", [])
-        return [(sign, f"review_litigation.{term.replace('{subject}', b)}", previous) for b in blocks]
-    if "*" not in term:
-        return [(sign, term, previous)]
-    if term.startswith("applications."):
-        row_glob, column = term[len("applications."):].rsplit(".", 1)
-        rows = [r.key for r in ctx.tpl.rows_for(ctx.table3_format) if fnmatchcase(r.key, row_glob)]
-        return [(sign, f"applications.{row}.{column}", previous) for row in rows]
+        return [(sign, f"review_litigation.{text.replace('{subject}', b)}", previous)
+                for b in blocks]
+    if "*" not in text:
+        return [(sign, text, previous)]
+    if text.startswith("applications."):
+        glob = Key.parse(text)
+        rows = [r.key for r in ctx.tpl.rows_for(ctx.table3_format) if fnmatchcase(r.key, glob.row)]
+        return [(sign, key("applications", row, glob.column), previous) for row in rows]
     pool = ctx.previous_values if previous else ctx.values
-    return [(sign, key, previous) for key in pool if fnmatchcase(key, term)]
+    return [(sign, k, previous) for k in pool if fnmatchcase(k, text)]
 
 
 def cell_ref(value: Value, report: Report, other_year: bool) -> CellRef:
@@ -142,24 +137,21 @@ def evaluate(terms: list[str], ctx: Context, bindings: dict[str, str] | None = N
     """The sum of `terms` over the reports, with every cell it read."""
     result = Sum()
     present = 0
-    for term in terms:
-        term = substitute(term, bindings or {})
-        optional = term.lstrip("-").startswith("?")
-        if optional:
-            term = term.replace("?", "", 1)
-            if not _present(term, ctx, subject):
-                continue  # an optional row the report does not print
+    for text in terms:
+        term = Term.parse(substitute(text, bindings or {}))
+        if term.optional and not _present(term, ctx, subject):
+            continue  # an optional row the report does not print
         present += 1
-        if term.lstrip("-").startswith("prose:"):
+        if term.prose:
             _add_claims(term, ctx, result)
             continue
         expanded = keys_of(term, ctx, subject)
         if not expanded:
-            result.missing.append(term)
-        for sign, key, previous in expanded:
+            result.missing.append(str(term))
+        for sign, k, previous in expanded:
             pool = ctx.previous_values if previous else ctx.values
-            value = pool.get(key)
-            label = f"previous:{key}" if previous else key
+            value = pool.get(k)
+            label = f"previous:{k}" if previous else k
             if value is None or value.null_reason == "unreadable":
                 result.missing.append(label)
                 continue
@@ -180,28 +172,24 @@ def evaluate(terms: list[str], ctx: Context, bindings: dict[str, str] | None = N
     return result
 
 
-def _present(term: str, ctx: Context, subject: str | None) -> bool:
-    bare = term.lstrip("-")
-    if bare.startswith("prose:"):
-        return any(fnmatchcase(c.id, bare[len("prose:"):]) for c in ctx.report.claims
-                   if c.role == "count")
-    return any(key in (ctx.previous_values if previous else ctx.values)
-               for _, key, previous in keys_of(term, ctx, subject))
+def _present(term: Term, ctx: Context, subject: str | None) -> bool:
+    if term.prose:
+        return any(fnmatchcase(c.id, term.key) for c in ctx.report.claims if c.role == "count")
+    return any(k in (ctx.previous_values if previous else ctx.values)
+               for _, k, previous in keys_of(term, ctx, subject))
 
 
-def _add_claims(term: str, ctx: Context, result: Sum) -> None:
+def _add_claims(term: Term, ctx: Context, result: Sum) -> None:
     """A "prose:key" term: the figure the prose states for `key` (the first claim of it), or
     with "*" the figures of every matching claim, summed."""
-    sign = -1 if term.startswith("-") else 1
-    wanted = term.lstrip("-")[len("prose:"):]
     counts = [c for c in ctx.report.claims if c.role == "count"]
-    chosen = ([c for c in counts if fnmatchcase(c.id, wanted)] if "*" in wanted
-              else [c for c in counts if c.id == wanted][:1])
+    chosen = ([c for c in counts if fnmatchcase(c.id, term.key)] if "*" in term.key
+              else [c for c in counts if c.id == term.key][:1])
     if not chosen:
-        result.missing.append(term)
+        result.missing.append(str(term))
         return
     for claim in chosen:
-        result.total += sign * Decimal(claim.value)
+        result.total += term.sign * Decimal(claim.value)
         result.claims.append(claim)
         result.cells.append(CellRef(key=claim.id, value=claim.value, raw=claim.raw,
                                     page=claim.page, bbox=claim.bbox, span=claim.span))

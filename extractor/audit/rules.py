@@ -8,7 +8,8 @@ from fnmatch import fnmatchcase
 from itertools import product
 from typing import Any
 
-from ..rulebook import EachCheck, ForEach, Rule, Severity, ShareCheck, SumCheck
+from ..patterns import ForEach
+from ..rulebook import EachCheck, Rule, Severity, ShareCheck, SumCheck
 from .expressions import (
     Context,
     Sum,

@@ -1,86 +1,47 @@
-"""The legacy table arithmetic of patterns/rules.yaml (L1, L3), for settling the reading.
+"""The legacy table identities of patterns/identities.yaml (L1, L3), for settling the reading.
 
-The audit evaluates these rules on a finished `Report`; the reader evaluates the same
-declarations on the candidate readings of a 统计表 (which cell is 本年度 and which 历年累计,
-where a run of digits splits), so each identity is declared once. Only what the reader can use
-is taken: report-scope sum rules of the `legacy` format whose terms are table keys (no
-`prose:` or `previous:` terms).
-
-Terms: a key, "-" in front subtracts, "?" in front makes the term optional (a row the table
-does not print counts as 0 instead of leaving the identity unchecked); "{name}" placeholders
-are filled from `for_each` (lists, or "@cumulative": every row printing both columns).
+The audit checks these identities on a finished `Report` (the rules that name them); the reader
+evaluates the same declarations on the candidate readings of a 统计表 (which cell is 本年度 and
+which 历年累计, where a run of digits splits). Only what the reader can use is taken:
+report-scope identities of the `legacy` table whose terms are all table keys (no `prose:` or
+`previous:` terms), "@cumulative" standing for the rows that print both columns.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import product
-from typing import Any
 
+from ..arithmetic import Identities, Instance, Term
 from .knowledge import CUMULATIVE, PREFIX
 
 Number = int | Decimal
 
 
 @dataclass(frozen=True)
-class Term:
-    sign: int
-    key: str
-    optional: bool
-
-
-@dataclass(frozen=True)
 class Identity:
-    rule: str
-    left: tuple[Term, ...]
-    right: tuple[Term, ...]
-    relation: str  # "eq": left = right; "le": left ≤ right
-    blank_is_zero: bool = True  # the rule's `blanks`: zero, or skip (a blank leaves it unchecked)
+    instance: Instance
+    blank_is_zero: bool = True  # the audit rule's `blanks`: zero, or skip (a blank: unchecked)
 
     @property
-    def keys(self) -> set[str]:
-        return {t.key for t in self.left + self.right}
+    def keys(self) -> frozenset[str]:
+        return self.instance.keys
 
 
-def parse_term(text: str) -> Term:
-    sign = -1 if text.startswith("-") else 1
-    text = text.lstrip("-")
-    optional = text.startswith("?")
-    return Term(sign, text.lstrip("?"), optional)
-
-
-def table_identities(rules: list[dict[str, Any]], two_column_rows: set[str]) -> list[Identity]:
-    """The identities of the legacy report-scope sum rules (raw rules.yaml entries), with
+def table_identities(identities: Identities, blank_skipping: frozenset[str],
+                     two_column_rows: set[str]) -> list[Identity]:
+    """The instances of the legacy report-scope identities over table keys, with
     "@cumulative" standing for `two_column_rows` (keys with the `legacy.` prefix)."""
     found: list[Identity] = []
-    for rule in rules:
-        check = rule.get("check") or {}
-        right_side = check.get("equals") or check.get("at_most")
-        if ("legacy" not in (rule.get("formats") or []) or rule.get("scope", "report") != "report"
-                or not check.get("sum") or not right_side):
+    lists = {"@cumulative": sorted(two_column_rows)}
+    for name, spec in identities.specs.items():
+        terms = [Term.parse(t) for t in spec.sum + spec.other]
+        if spec.table != "legacy" or spec.scope != "report" or any(
+                t.prose or t.previous for t in terms):
             continue
-        terms = list(check["sum"]) + list(right_side) + list(rule.get("requires") or [])
-        if any(":" in t for t in terms):
-            continue
-        names = list((rule.get("for_each") or {}).keys())
-        lists = [sorted(two_column_rows) if v == "@cumulative" else list(v)
-                 for v in (rule.get("for_each") or {}).values()]
-        for combo in product(*lists) if names else [()]:
-            bind = dict(zip(names, combo))
-            found.append(Identity(
-                rule=rule.get("id", "?"),
-                left=tuple(parse_term(_substitute(t, bind)) for t in check["sum"]),
-                right=tuple(parse_term(_substitute(t, bind)) for t in right_side),
-                relation="eq" if check.get("equals") else "le",
-                blank_is_zero=rule.get("blanks", "zero") == "zero"))
+        found += [Identity(instance, name not in blank_skipping)
+                  for instance in identities.instances(name, "legacy", lists)]
     return found
-
-
-def _substitute(term: str, bindings: dict[str, str]) -> str:
-    for name, value in bindings.items():
-        term = term.replace("{" + name + "}", value)
-    return term
 
 
 def verdict(identity: Identity, values: dict[str, Number | None]) -> int:
@@ -89,7 +50,8 @@ def verdict(identity: Identity, values: dict[str, Number | None]) -> int:
     a side of optional terms has none printed, or nothing at all is printed."""
     sides = []
     printed = False
-    for terms in (identity.left, identity.right):
+    instance = identity.instance
+    for terms in (instance.left, instance.right):
         total: Number = 0
         present = False
         for term in terms:
@@ -109,7 +71,7 @@ def verdict(identity: Identity, values: dict[str, Number | None]) -> int:
     if not printed:
         return 0
     left, right = sides
-    ok = left == right if identity.relation == "eq" else left <= right
+    ok = left == right if instance.relation == "equals" else left <= right
     return 1 if ok else -1
 
 

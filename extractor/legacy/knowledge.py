@@ -14,6 +14,7 @@ from typing import Any
 import regex
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..arithmetic import Identities
 from ..errors import PatternsError
 from ..patterns import Patterns, validated
 from ..textnorm import nfkc
@@ -146,7 +147,8 @@ class LegacyKnowledge:
     share: regex.Pattern
     zeros: tuple[tuple[regex.Pattern, tuple[str, ...], tuple[tuple[str, str], ...]], ...]
     totals_of: dict[str, tuple[str, ...]]  # part key → keys it is a part of
-    rules: tuple[dict, ...]  # the raw entries of patterns/rules.yaml (table identities)
+    identities: Identities  # the table identities (identities.yaml) settle readings
+    blank_skipping: frozenset[str]  # identities whose audit rules skip a blank
 
     def is_amount(self, key: str) -> bool:
         return base_key(key) in self.amounts
@@ -170,8 +172,10 @@ def _label_pattern(label: str) -> str:
     return "".join(r"\p{P}?" if _PUNCT.fullmatch(ch) else regex.escape(ch) for ch in nfkc(label))
 
 
-def build_legacy_knowledge(patterns: Patterns) -> LegacyKnowledge:
-    """legacy.yaml, validated and compiled, with numbers.yaml's units and marks."""
+def build_legacy_knowledge(patterns: Patterns, identities: Identities,
+                           blank_skipping: frozenset[str]) -> LegacyKnowledge:
+    """legacy.yaml, validated and compiled, with numbers.yaml's units and marks and the
+    identities that settle a 统计表's reading."""
     raw: Any = patterns.extra.get("legacy")
     if raw is None:
         raise PatternsError("pattern file missing: legacy")
@@ -180,16 +184,16 @@ def build_legacy_knowledge(patterns: Patterns) -> LegacyKnowledge:
     factors = {nfkc(k): Decimal(str(v)) for k, v in numbers.units.get("amount", {}).items()}
     marks = sorted(((nfkc(m).strip(), reason) for reason, listed in
                     numbers.null_markers.items() for m in listed), key=lambda x: -len(x[0]))
-    rules = (patterns.extra.get("rules") or {}).get("rules") or []
     try:
-        return _compile(spec, factors, tuple(m for m in marks if m[0]),
-                        tuple(r for r in rules if isinstance(r, dict)))
+        return _compile(spec, factors, tuple(m for m in marks if m[0]), identities,
+                        blank_skipping)
     except regex.error as exc:
         raise PatternsError(f"invalid regular expression in patterns/legacy.yaml: {exc}") from None
 
 
 def _compile(spec: LegacySpec, factors: dict[str, Decimal],
-             marks: tuple[tuple[str, str], ...], rules: tuple[dict, ...]) -> LegacyKnowledge:
+             marks: tuple[tuple[str, str], ...], identities: Identities,
+             blank_skipping: frozenset[str]) -> LegacyKnowledge:
     table, prose = spec.table, spec.prose
     row_of_label: dict[str, str] = {}
     for key, labels in table.rows.items():
@@ -251,5 +255,6 @@ def _compile(spec: LegacySpec, factors: dict[str, Decimal],
         zeros=tuple((_re(z.phrases), tuple(z.keys), tuple(z.keys_by_word.items()))
                     for z in prose.zeros),
         totals_of={k: tuple(v) for k, v in totals_of.items()},
-        rules=rules,
+        identities=identities,
+        blank_skipping=blank_skipping,
     )

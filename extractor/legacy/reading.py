@@ -60,7 +60,7 @@ def read_legacy(document, kn: LegacyKnowledge) -> LegacyReading | None:
     if table is not None:
         keys = {PREFIX + r.key + (CUMULATIVE if c == "cumulative" else "")
                 for r in table.rows for c in table.columns}
-        identities = table_identities(list(kn.rules), two_column_keys(keys))
+        identities = table_identities(kn.identities, kn.blank_skipping, two_column_keys(keys))
         settled = settle(table, kn, identities, {PREFIX + k: f.value for k, f in stated.items()})
     seen: set[str] = set()
     if table is not None:
