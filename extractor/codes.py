@@ -6,7 +6,7 @@ from enum import Enum
 
 
 class Code(str, Enum):
-    """Each member's docstring-like comment is its meaning (docs/schema.md lists them)."""
+    """Each member's comment is its meaning; docs/schema.md lists them (a test keeps it so)."""
 
     # The loader: a repaired PDF, pages read by OCR, a guessed or repaired encoding, a limit hit.
     DOCUMENT = "document"
@@ -28,6 +28,9 @@ class Code(str, Enum):
     CELLS_INFERRED = "cells_inferred"
     # Cells laid out over cells the source did not print (dropped, or merged and printed once).
     CELLS_PLACED = "cells_placed"
+    # A legacy 统计表 cell placed in the 本年度 or 历年累计 column without an identity or a prose
+    # figure to prove which.
+    COLUMN_UNPROVEN = "column_unproven"
     # A run of digits read more than one way: every candidate listed, and how one was chosen.
     AMBIGUOUS_DIGITS = "ambiguous_digits"
     # A run of digits no reading of which satisfies the row's (or blocks') own sums.
@@ -36,7 +39,8 @@ class Code(str, Enum):
     UNREADABLE = "unreadable"
     # A key printed twice: the first is kept.
     DUPLICATE = "duplicate"
-    # The prose and a table state different figures for the same indicator (legacy reports).
+    # The prose states one indicator twice with different figures (legacy reports): the first
+    # is used where the table does not print it.
     PROSE_CONFLICT = "prose_conflict"
 
     def __str__(self) -> str:

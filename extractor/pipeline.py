@@ -12,6 +12,7 @@ from . import __version__
 from .bodies import infer as infer_body
 from .bodies import opening_text
 from .claims import extract_claims
+from .codes import Code
 from .document import Document
 from .errors import DamagedInput, NotAReport
 from .knowledge import Knowledge
@@ -61,10 +62,10 @@ def extract_document(document: Document, *, knowledge: Knowledge | None = None,
     if not seg.sections and not values:
         raise NotAReport(f"{document.path}: does not look like a 政府信息公开工作年度报告 "
                          "(no section headings and no standard table found)")
-    warnings = [Warning(code="document", message=m) for m in document.warnings] + warnings
+    warnings = [Warning(code=Code.DOCUMENT, message=m) for m in document.warnings] + warnings
     for name, table in located.items():
         if not any(v.table == name for v in values):
-            warnings.append(Warning(code="table_missing",
+            warnings.append(Warning(code=Code.TABLE_MISSING,
                                     message=f"table {knowledge.section_ordinal(name)} ({name}) "
                                             "not found"))
     meta = report_meta(document, seg, knowledge.metadata)
@@ -105,7 +106,7 @@ def _legacy_report(document: Document, seg: Segmentation, reading: LegacyReading
         tables=[reading.table] if reading.table else [],
         values=reading.values,
         claims=reading.claims,
-        warnings=[Warning(code="document", message=m) for m in document.warnings]
+        warnings=[Warning(code=Code.DOCUMENT, message=m) for m in document.warnings]
         + reading.warnings)
     _set_body(report, document, knowledge)
     return report
@@ -133,7 +134,7 @@ def _normalize(readings: dict[str, TableReading], knowledge: Knowledge,
         warnings += [Warning(code=c, message=m, keys=k) for c, m, k in reading.warnings]
         for mapped in reading.cells:
             if mapped.key in seen:
-                warnings.append(Warning(code="duplicate", keys=[mapped.key],
+                warnings.append(Warning(code=Code.DUPLICATE, keys=[mapped.key],
                                         message=f"{mapped.key} printed twice; the first is kept"))
                 continue
             seen.add(mapped.key)
@@ -141,7 +142,7 @@ def _normalize(readings: dict[str, TableReading], knowledge: Knowledge,
     for v in values:
         if v.null_reason == "unreadable":
             why = f" ({v.note})" if v.note and not v.note.startswith("not a number") else ""
-            warnings.append(Warning(code="unreadable", keys=[v.key], page=v.page,
+            warnings.append(Warning(code=Code.UNREADABLE, keys=[v.key], page=v.page,
                                     message=f"{v.key}: cell text {v.raw!r} is not a number{why}"))
     return values, warnings
 

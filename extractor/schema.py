@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .codes import Code
+
 # legacy: the 统计表 of a pre-2019 report; prose: a legacy figure stated only in the narrative.
 TableName = Literal["active", "applications", "review_litigation", "legacy", "prose"]
 # "2019-variant": a 2019-format report whose table 2 is the city-level variant (docs/DOMAIN.md).
@@ -77,7 +79,7 @@ class Section(_Model):
 
 
 class Warning(_Model):
-    code: str
+    code: Code = Field(description="what the warning says (extractor/codes.py, docs/schema.md)")
     message: str
     keys: list[str] = Field(default_factory=list)
     page: int | None = None

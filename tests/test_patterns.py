@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 
 from extractor import extract
+from extractor.codes import Code
 from extractor.errors import PatternsError
 from extractor.knowledge import Knowledge
-from extractor.schema import json_schema
+from extractor.schema import Warning, json_schema
 
 from .conftest import CORPUS
 
@@ -82,3 +83,11 @@ def test_formats_are_told_apart_by_what_only_they_print():
     assert tpl.active_format_of({"decisions", "made", "in_force"}) == "2021"
     assert tpl.active_format_of({"decisions", "prior_items", "change"}) == "2019"
     assert tpl.active_format_of({"decisions"}) == tpl.newest_format == "2021"
+
+
+def test_every_warning_code_is_documented_once():
+    text = (DOCS / "schema.md").read_text(encoding="utf-8")
+    for code in Code:
+        assert text.count(f"| `{code.value}` |") == 1, code
+    with pytest.raises(ValueError):
+        Warning(code="rows_unreadable", message="a code the enum does not know")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..codes import Code
 from ..schema import Claim, TableReport, Value, Warning
 from .arith import table_identities, two_column_keys
 from .knowledge import CUMULATIVE, PREFIX, LegacyKnowledge
@@ -68,7 +69,7 @@ def read_legacy(document, kn: LegacyKnowledge) -> LegacyReading | None:
     for item in settled:
         if item.row.key in seen:
             reading.warnings.append(Warning(
-                code="duplicate", keys=[PREFIX + item.row.key],
+                code=Code.DUPLICATE, keys=[PREFIX + item.row.key],
                 message=f"{PREFIX}{item.row.key} printed twice ({item.row.label}); the first is kept"))
             continue
         seen.add(item.row.key)
@@ -81,10 +82,10 @@ def read_legacy(document, kn: LegacyKnowledge) -> LegacyReading | None:
     reading.warnings += _prose_conflicts(figures)
     reading.table = _table_report(table, settled, flat)
     if table is None:
-        reading.warnings.append(Warning(code="table_missing", message=(
+        reading.warnings.append(Warning(code=Code.TABLE_MISSING, message=(
             "no 政府信息公开情况统计表 found: the figures come from the prose only")))
     else:
-        reading.warnings += [Warning(code="row_unknown", message=(
+        reading.warnings += [Warning(code=Code.ROW_UNKNOWN, message=(
             f"统计表 row {name!r} matches no known indicator; not read")) for name in table.unknown]
     return reading
 
@@ -105,7 +106,7 @@ def _damaged(flat: Flat, table: Table, warnings: list[Warning], seen: set[str]) 
                                 null_reason="unreadable", confidence=0.0, page=page,
                                 span=list(span) if span else None,
                                 note=f"the row's cells read {raw!r}: not numbers"))
-        warnings.append(Warning(code="unreadable", keys=[PREFIX + row.key], page=page, message=(
+        warnings.append(Warning(code=Code.UNREADABLE, keys=[PREFIX + row.key], page=page, message=(
             f"{PREFIX}{row.key} ({row.label}): cell text {raw!r} is not a number; not read")))
     return values
 
@@ -127,7 +128,7 @@ def _row_values(flat: Flat, item: Settled, table: Table, stated: dict[str, Figur
     notes = []
     if row.score < 1:
         notes.append(f"row label {row.label!r} is not listed; read as {row.key}")
-        warnings.append(Warning(code="row_inferred", keys=[PREFIX + row.key],
+        warnings.append(Warning(code=Code.ROW_INFERRED, keys=[PREFIX + row.key],
                                 message=f"统计表 row {row.label!r} read as {PREFIX}{row.key}"))
     if item.option.how == "split":
         raw = "".join(c.raw for _, c in item.option.cells)
@@ -146,7 +147,7 @@ def _row_values(flat: Flat, item: Settled, table: Table, stated: dict[str, Figur
     if item.decided_by == "guess":
         shown = ", ".join(f"{_COLUMN_NAMES.get(c, c)} {cell.raw or '—'}"
                           for c, cell in item.option.cells)
-        code = "ambiguous_digits" if item.option.how == "split" else "column_unproven"
+        code = Code.AMBIGUOUS_DIGITS if item.option.how == "split" else Code.COLUMN_UNPROVEN
         warnings.append(Warning(code=code, keys=[PREFIX + row.key], message=(
             f"{PREFIX}{row.key} ({row.label}): read as {shown}; "
             f"{len(item.alternatives)} other reading(s) fit as well (confidence {GUESS})")))
@@ -205,7 +206,7 @@ def _prose_conflicts(figures: list[Figure]) -> list[Warning]:
     for figure in figures:
         if figure.role == "count" and figure.keyed:
             by_key.setdefault(figure.key, set()).add(figure.value)
-    return [Warning(code="prose_conflict", keys=[PREFIX + key], message=(
+    return [Warning(code=Code.PROSE_CONFLICT, keys=[PREFIX + key], message=(
         f"the prose states {PREFIX}{key} as {', '.join(map(str, sorted(values)))}; "
         "the first is used where the table does not print it"))
         for key, values in by_key.items() if len(values) > 1]

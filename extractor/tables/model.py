@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ..arithmetic import Identities
 from ..claims import ClaimRules
+from ..codes import Code
 from ..document import Cell
 from ..labels import Templates
 from ..numbers import Kind
@@ -29,12 +30,12 @@ class TableReading:
     name: str
     cells: list[MappedCell] = field(default_factory=list)
     format: str | None = None
-    warnings: list[tuple[str, str, list[str]]] = field(default_factory=list)  # code, message, keys
+    warnings: list[tuple[Code, str, list[str]]] = field(default_factory=list)  # code, message, keys
     rows_matched: int = 0
     rows_expected: int = 0
     strategy: str | None = None  # the reader that produced it
 
-    def warn(self, code: str, message: str, keys: list[str] | None = None) -> None:
+    def warn(self, code: Code, message: str, keys: list[str] | None = None) -> None:
         self.warnings.append((code, message, keys or []))
 
     @property

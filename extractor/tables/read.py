@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import regex
 
+from ..codes import Code
 from ..document import Cell
 from ..labels import STRONG, Templates, align_rows
 from ..numbers import Numbers
@@ -139,7 +140,7 @@ def read_applications(table: LocatedTable, tpl: Templates) -> TableReading:
         note = None
         if score == 0:
             note = "row placed by its position in the template (label missing)"
-            reading.warn("row_inferred",
+            reading.warn(Code.ROW_INFERRED,
                          f"table 3 row {template.key} has no readable label; placed by order",
                          [f"applications.{template.key}.{c}" for c in columns])
         elif score < STRONG:
@@ -150,17 +151,17 @@ def read_applications(table: LocatedTable, tpl: Templates) -> TableReading:
                 key=f"applications.{template.key}.{column}", table="applications", cell=cell,
                 confidence=min(conf, cell.confidence), note=note))
     if inferred_columns:
-        reading.warn("columns_inferred",
+        reading.warn(Code.COLUMNS_INFERRED,
                      "table 3 applicant columns were not named in a header; read in the "
                      f"template's order ({', '.join(tpl.app_column_names)})")
     missing = [t.key for t in expected if t.key not in matched]
     if missing and table.rows:
-        reading.warn("rows_missing", f"table 3 rows not found: {', '.join(missing)}",
+        reading.warn(Code.ROWS_MISSING, f"table 3 rows not found: {', '.join(missing)}",
                      [f"applications.{k}" for k in missing])
     unplaced = [row.leaf or "(no label)" for row, ok in zip(table.rows, usable)
                 if row.has_values and not ok]
     if unplaced:
-        reading.warn("rows_unreadable", "table 3 rows whose cells could not be split into the "
+        reading.warn(Code.ROW_UNREADABLE, "table 3 rows whose cells could not be split into the "
                      f"seven applicant columns: {', '.join(unplaced[:5])}")
     return reading
 
@@ -227,14 +228,14 @@ def read_active(table: LocatedTable, tpl: Templates) -> TableReading:
         elif len(values) < len(fields) and len(detached) >= len(fields) - len(values):
             taken = [detached.pop(0) for _ in range(len(fields) - len(values))]
             placed = _place_detached(fields, values, taken, field_specs)
-            reading.warn("cells_inferred",
+            reading.warn(Code.CELLS_INFERRED,
                          f"table 2 row {row.leaf!r}: {len(values)} cells for {len(fields)} columns; "
                          + "; ".join(f"detached value {d.cell.text}{d.remark} placed in "
                                      f"{next(f for (f, _), c, _, _ in placed if c is d.cell)}"
                                      for d in taken) + "; the row's cells fill the rest in order",
                          [f"active.{item}.{f}" for f, _ in fields])
         else:
-            reading.warn("row_unreadable",
+            reading.warn(Code.ROW_UNREADABLE,
                          f"table 2 row {row.leaf!r}: {len(values)} cells for {len(fields)} columns",
                          [f"active.{item}"])
             continue
@@ -375,7 +376,7 @@ def read_review(table: LocatedTable, tpl: Templates) -> TableReading:
         while values and not values[0].text.strip() and len(values) % k:
             values.pop(0)
         if len(values) % k:
-            reading.warn("row_unreadable",
+            reading.warn(Code.ROW_UNREADABLE,
                          f"table 4 row with {len(values)} cells cannot be split into blocks of {k}")
             continue
         order = block_order if len(block_order) == len(blocks) else blocks
@@ -392,7 +393,7 @@ def read_review(table: LocatedTable, tpl: Templates) -> TableReading:
                 start = next((b for b in order if b not in filled), None)
                 by_order |= order is blocks
             if start is None:
-                reading.warn("row_unreadable", "table 4 has more value rows than blocks")
+                reading.warn(Code.ROW_UNREADABLE, "table 4 has more value rows than blocks")
                 continue
             targets = order[order.index(start):order.index(start) + len(values) // k]
         for b_index, block in enumerate(targets):
@@ -406,7 +407,7 @@ def read_review(table: LocatedTable, tpl: Templates) -> TableReading:
                     cell=cell, confidence=confidence))
             if by_order and not placed_by_order:
                 placed_by_order = True
-                reading.warn("placed_by_order", "table 4 header not recognised; cells placed in "
+                reading.warn(Code.PLACED_BY_ORDER, "table 4 header not recognised; cells placed in "
                              f"the template's order ({'; '.join(tpl.review_block_names)} × "
                              f"{', '.join(tpl.review_field_names)})")
         current = None

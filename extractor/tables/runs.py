@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import regex
 
+from ..codes import Code
 from ..document import Cell
 from ..segment import TextRegion
 from ..textnorm import nfkc
@@ -160,7 +161,7 @@ def read_applications_stream(region: TextRegion, ctx: ReadContext) -> TableReadi
     keys = {key: [f"applications.{key}.{c}" for c in columns] for key in runs}
     columns_known = bool(found) and _columns_printed(text, found[0][1][0], tpl)
     if runs and not columns_known:
-        reading.warn("columns_inferred",
+        reading.warn(Code.COLUMNS_INFERRED,
                      "table 3 applicant columns were not named in a header; read in the "
                      f"template's order ({', '.join(tpl.app_column_names)})")
     candidates: dict[str, list[Reading]] = {}
@@ -169,7 +170,7 @@ def read_applications_stream(region: TextRegion, ctx: ReadContext) -> TableReadi
         if not exact:
             # The publisher's row does not add up: the identities between rows (which do not
             # involve this row's 总计 alone) choose among its readings.
-            reading.warn("digits_unsplittable",
+            reading.warn(Code.DIGITS_UNSPLITTABLE,
                          f"table 3 row {key}: no reading of {run.text!r} as {n} cells adds up; "
                          f"{len(options)} left to the column identities", keys[key])
         if options:
@@ -186,7 +187,7 @@ def read_applications_stream(region: TextRegion, ctx: ReadContext) -> TableReadi
         confidence = _confidence(chosen, separated[key], settled.confidence.get(key))
         if key in doubts:
             confidence = min(confidence, GUESSED)
-            reading.warn("ambiguous_digits",
+            reading.warn(Code.AMBIGUOUS_DIGITS,
                          f"table 3 row {key}: {runs[key].text!r} adds up as "
                          f"{describe([chosen.values])}, but the identities across rows fail "
                          "and another reading of the row explains them as well: a misprint "
@@ -196,20 +197,20 @@ def read_applications_stream(region: TextRegion, ctx: ReadContext) -> TableReadi
         if len(options) > 1:
             how = ("settled by the column identities" if confidence == SETTLED
                    else "still ambiguous; the most plausible kept")
-            reading.warn("ambiguous_digits",
+            reading.warn(Code.AMBIGUOUS_DIGITS,
                          f"table 3 row {key}: {runs[key].text!r} splits {len(options)} ways "
                          f"({describe([o.values for o in options])}); {how}: "
                          f"{describe([chosen.values])}", keys[key])
         departures = _departures(chosen)
         if departures and (chosen.blanks or chosen.repeats):
-            reading.warn("cells_placed", f"table 3 row {key}: {departures}; cells placed by the "
+            reading.warn(Code.CELLS_PLACED, f"table 3 row {key}: {departures}; cells placed by the "
                          "row's arithmetic", keys[key])
         note = ("cell boundaries recovered from a digit run" if confidence < PRINTED else None)
         _emit(reading, region, runs[key], chosen, keys[key], confidence, note)
         reading.rows_matched += 1
     missing = [r.key for r in rows if r.key not in settled.chosen]
     if missing and settled.chosen:
-        reading.warn("rows_missing", f"table 3 rows not found: {', '.join(missing)}",
+        reading.warn(Code.ROWS_MISSING, f"table 3 rows not found: {', '.join(missing)}",
                      [f"applications.{k}" for k in missing])
     return reading
 
@@ -287,12 +288,12 @@ def read_review_stream(region: TextRegion, ctx: ReadContext) -> TableReading:
     header_known = all(find(text, tuple(item.labels), 0, run.positions[0]) is not None
                        for item in (*review.blocks, *review.fields))
     if not header_known:
-        reading.warn("placed_by_order", "table 4 header not recognised; cells placed in "
+        reading.warn(Code.PLACED_BY_ORDER, "table 4 header not recognised; cells placed in "
                      f"the template's order ({'; '.join(tpl.review_block_names)} × "
                      f"{', '.join(tpl.review_field_names)})")
     options, exact = best_readings(run.digits, len(blocks), len(fields), separated=separated)
     if not exact:
-        reading.warn("digits_unsplittable",
+        reading.warn(Code.DIGITS_UNSPLITTABLE,
                      f"table 4: no reading of {run.text!r} as {len(blocks)} blocks of "
                      f"{len(fields)} adds up in every block", keys)
     if not options:
@@ -304,12 +305,12 @@ def read_review_stream(region: TextRegion, ctx: ReadContext) -> TableReading:
                              settled.confidence.get("table") or (None if exact else SETTLED))
     if len(options) > 1:
         how = "settled by the prose" if confidence == SETTLED else "the most plausible kept"
-        reading.warn("ambiguous_digits",
+        reading.warn(Code.AMBIGUOUS_DIGITS,
                      f"table 4: {run.text!r} splits {len(options)} ways "
                      f"({describe([o.values for o in options])}); {how}: "
                      f"{describe([chosen.values])}", keys)
     if chosen.blanks or chosen.repeats:
-        reading.warn("cells_placed", f"table 4: {_departures(chosen)}; cells placed by the "
+        reading.warn(Code.CELLS_PLACED, f"table 4: {_departures(chosen)}; cells placed by the "
                      "block sums", keys)
     if not header_known:
         confidence = min(confidence, PLACED_BY_ORDER)

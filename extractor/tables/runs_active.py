@@ -14,6 +14,7 @@ from statistics import pvariance
 
 import regex
 
+from ..codes import Code
 from ..document import Cell
 from ..numbers import Numbers
 from ..segment import TextRegion
@@ -101,7 +102,7 @@ def read_active_stream(region: TextRegion, ctx: ReadContext) -> TableReading:
             keys = [f"active.{item}.{f}" for f in layout.fields]
             splits = row_splits(raw.group(1).rstrip(), kinds)
             if not splits:
-                reading.warn("digits_unsplittable",
+                reading.warn(Code.DIGITS_UNSPLITTABLE,
                              f"table 2 row {item}: {raw.group(1)!r} cannot be read as "
                              f"{len(kinds)} cells", keys)
                 continue
@@ -114,12 +115,12 @@ def read_active_stream(region: TextRegion, ctx: ReadContext) -> TableReading:
                 # One cell per line, fewer lines than cells: a cell was dropped or merged, not
                 # run together with its neighbour; which one, nothing here says.
                 confidence = GUESSED
-                reading.warn("cells_placed",
+                reading.warn(Code.CELLS_PLACED,
                              f"table 2 row {item}: {len(tokens)} cells printed for "
                              f"{len(kinds)} columns ({' '.join(tokens)}); read as "
                              f"{' '.join(values)}, a guess", keys)
             if len(splits) > 1:
-                reading.warn("ambiguous_digits",
+                reading.warn(Code.AMBIGUOUS_DIGITS,
                              f"table 2 row {item}: {raw.group(1)!r} splits {len(splits)} ways "
                              f"({' | '.join(' '.join(v) for v in splits[:SHOWN])}); kept "
                              f"{' '.join(values)} (the prose's figures, then 现行有效 ≥ 本年制发, "
