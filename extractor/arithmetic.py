@@ -15,7 +15,7 @@ from decimal import Decimal
 from fnmatch import fnmatchcase
 from itertools import product
 
-from .keys import Key, key
+from .keys import Key, join_key
 from .labels import Templates
 from .patterns import ForEach, IdentitySpec
 
@@ -156,7 +156,7 @@ class Identities:
                 continue
             glob = Key.parse(bound.key)
             table, row_glob, column = glob.table, glob.row, glob.column
-            out += [Term(bound.sign, key(table, row.key, column), bound.previous,
+            out += [Term(bound.sign, join_key(table, row.key, column), bound.previous,
                          bound.optional, bound.prose)
                     for row in self.tpl.rows_for(fmt) if fnmatchcase(row.key, row_glob)]
         return tuple(out)

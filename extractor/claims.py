@@ -16,6 +16,7 @@ import regex
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .document import Document
+from .keys import Key, join_key
 from .limits import DEFAULT_LIMITS
 from .numbers import Numbers, parse_chinese_numeral
 from .patterns import Patterns, validated
@@ -250,7 +251,7 @@ def _classify(prefix: str, suffix: str, unit: str, subject: str | None, mine: li
     named = [item for item, labels in rules.items if any(label in prefix for label in labels)]
     words = [field for field, ws in rules.fields if any(w in prefix for w in ws)]
     if len(named) == 1 and len(words) == 1:
-        return Claim(id=f"active.{named[0]}.{words[0]}", role="count", **common)
+        return Claim(id=join_key("active", named[0], words[0]), role="count", **common)
     return None
 
 
@@ -268,11 +269,13 @@ def subjects(rules: ClaimRules) -> dict[str, list[str]]:
 def claim_alternatives(claim: Claim, rules: ClaimRules) -> list[list[str]]:
     """The table expressions a count claim may equal (each a list of terms summed)."""
     if claim.id.startswith("active."):
-        _, item, field = claim.id.split(".")
-        return [[claim.id], *([f"active.{item}.{other}"] for other in rules.counterparts.get(field, []))]
+        of = Key.parse(claim.id)
+        item, field = of.row, of.column
+        return [[claim.id], *([join_key("active", item, other)]
+                              for other in rules.counterparts.get(field, []))]
     if claim.id.startswith("item."):
         item = claim.id.split(".", 1)[1]
-        return [[f"active.{item}.prior_items", f"active.{item}.change"]]
+        return [[join_key("active", item, "prior_items"), join_key("active", item, "change")]]
     return next((c.values for c in rules.spec.claims if c.id == claim.id), [])
 
 

@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 from typing import Any
 
+from .keys import join_key
 from .knowledge import Knowledge
 from .schema import RELIABLE, Report, dumps
 
@@ -107,25 +108,28 @@ def render(report: Report, console, knowledge: Knowledge) -> None:
               if any(v.key.endswith("." + f) and v.table == "active" for v in report.values)]
     for f in fields:
         value_column(active, f"{specs.fields[f].labels[0]}\n{f}",
-                     [f"active.{item}.{f}" for item in specs.items])
+                     [join_key("active", item, f) for item in specs.items])
     for item, spec in specs.items.items():
         if any(v.key.startswith(f"active.{item}.") for v in report.values):
             active.add_row(item, spec.labels[0],
-                           *[_cell(report, f"active.{item}.{f}") for f in fields])
+                           *[_cell(report, join_key("active", item, f)) for f in fields])
     apps = table("applications", "row")
     for column, name in zip(tpl.app_column_order, tpl.app_column_names):
         value_column(apps, f"{name}\n{column}",
-                     [f"applications.{row.key}.{column}" for row in tpl.tables.applications.rows])
+                     [join_key("applications", row.key, column)
+                      for row in tpl.tables.applications.rows])
     for row in tpl.tables.applications.rows:
-        if report.get(f"applications.{row.key}.total") or report.get(f"applications.{row.key}.natural_person"):
-            apps.add_row(row.key, row.labels[0], *[_cell(report, f"applications.{row.key}.{c}")
-                                                    for c in tpl.app_column_order])
+        if (report.get(join_key("applications", row.key, "total"))
+                or report.get(join_key("applications", row.key, "natural_person"))):
+            apps.add_row(row.key, row.labels[0],
+                         *[_cell(report, join_key("applications", row.key, c))
+                           for c in tpl.app_column_order])
     review = table("review_litigation", "block")
     for f, name in zip(tpl.review_field_order, tpl.review_field_names):
         value_column(review, f"{name}\n{f}",
-                     [f"review_litigation.{block}.{f}" for block in tpl.review_block_order])
+                     [join_key("review_litigation", block, f) for block in tpl.review_block_order])
     for block, name in zip(tpl.review_block_order, tpl.review_block_names):
-        review.add_row(block, name, *[_cell(report, f"review_litigation.{block}.{f}")
+        review.add_row(block, name, *[_cell(report, join_key("review_litigation", block, f))
                                       for f in tpl.review_field_order])
     for table in (active, apps, review):
         if table.row_count:

@@ -41,10 +41,6 @@ class Key:
         return Key(self.table, self.row, column)
 
 
-def key(table: str, row: str, column: str) -> str:
-    """The text of a canonical key: key("applications", "granted", "total")."""
+def join_key(table: str, row: str, column: str) -> str:
+    """The text of a canonical key: join_key("applications", "granted", "total")."""
     return str(Key(table, row, column))
-
-
-def parse(text: str) -> Key:
-    return Key.parse(text)

@@ -15,6 +15,7 @@ from .claims import extract_claims
 from .codes import Code
 from .document import Document
 from .errors import DamagedInput, NotAReport
+from .keys import join_key
 from .knowledge import Knowledge
 from .legacy import LegacyReading, read_legacy
 from .limits import DEFAULT_LIMITS, Limits
@@ -188,10 +189,10 @@ def _derived_totals(report: Report, tpl) -> list[Value]:
     for total_key, group in tpl.tables.applications.derived_totals.items():
         members = [r.key for r in rows if r.group == group]
         for column in tpl.app_column_order:
-            key = f"applications.{total_key}.{column}"
+            key = join_key("applications", total_key, column)
             if key in printed or not members:
                 continue
-            parts = [printed.get(f"applications.{m}.{column}") for m in members]
+            parts = [printed.get(join_key("applications", m, column)) for m in members]
             # A blank member makes the total unknown, not smaller.
             if any(p is None or p.value is None for p in parts):
                 continue

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .keys import key as make_key
+from .keys import join_key
 from .legacy.knowledge import CUMULATIVE, PREFIX, LegacyKnowledge, TableSpec
 from .patterns import ApplicationRow, Patterns, TablePatterns
 from .schema import Report, Value
@@ -150,7 +150,7 @@ class Layouts:
         for block in spec.formats[fmt]:
             columns = tuple(Column(f, (spec.fields[f].labels[0],)) for f in block.fields)
             rows = tuple(Row(item, (spec.items[item].labels[0],),
-                             tuple(make_key("active", item, f) for f in block.fields))
+                             tuple(join_key("active", item, f) for f in block.fields))
                          for item in block.items)
             parts.append(Part(spec.blocks[block.block].labels[0], stub, columns, rows))
         return PrintedTable("active", self.title("active"), fmt, tuple(parts))
@@ -183,7 +183,7 @@ class Layouts:
                 extent[row.group] = (first, i)
         printed = tuple(
             Row(row.key, (*self._groups(row, i, extent), _numbered(row.number, row.labels[0])),
-                tuple(make_key("applications", row.key, c.key) for c in spec.columns))
+                tuple(join_key("applications", row.key, c.key) for c in spec.columns))
             for i, row in enumerate(rows))
         return PrintedTable("applications", self.title("applications"), fmt,
                             (Part(None, None, columns, printed),))
@@ -207,7 +207,7 @@ class Layouts:
         spec = self.tables.review_litigation
         columns = tuple(Column(f"{b.key}.{f.key}", (*b.under, b.labels[0], f.labels[0]))
                         for b in spec.blocks for f in spec.fields)
-        row = Row("", (), tuple(make_key("review_litigation", b.key, f.key)
+        row = Row("", (), tuple(join_key("review_litigation", b.key, f.key)
                                 for b in spec.blocks for f in spec.fields))
         return PrintedTable("review_litigation", self.title("review_litigation"), None,
                             (Part(None, None, columns, (row,)),))

@@ -18,7 +18,7 @@ from .arithmetic import Identities, Term
 from .claims import ClaimRules
 from .crosswalk import Crosswalk
 from .errors import PatternsError
-from .keys import key as make_key
+from .keys import join_key
 from .legacy.knowledge import LegacyKnowledge
 from .patterns import Patterns
 from .patterns import ForEach
@@ -42,14 +42,14 @@ class Named:
 
 def vocabulary(knowledge: Named) -> set[str]:
     tables = knowledge.patterns.tables
-    keys = {make_key("active", item, field)
+    keys = {join_key("active", item, field)
             for layouts in tables.active.formats.values() for layout in layouts
             for item in layout.items for field in layout.fields}
     columns = [c.key for c in tables.applications.columns]
     rows = [r.key for r in tables.applications.rows] + list(tables.applications.derived_totals)
-    keys |= {make_key("applications", row, column) for row in rows for column in columns}
+    keys |= {join_key("applications", row, column) for row in rows for column in columns}
     review = tables.review_litigation
-    keys |= {make_key("review_litigation", b.key, f.key) for b in review.blocks
+    keys |= {join_key("review_litigation", b.key, f.key) for b in review.blocks
              for f in review.fields}
     legacy = knowledge.legacy.spec
     stated = set(legacy.table.rows) | {f.key for f in legacy.prose.figures} | set(legacy.amounts)

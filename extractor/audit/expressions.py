@@ -18,7 +18,7 @@ from fnmatch import fnmatchcase
 import regex
 
 from ..arithmetic import Term
-from ..keys import Key, key
+from ..keys import Key, join_key
 from ..labels import Templates
 from ..numbers import Numbers
 from ..schema import RELIABLE, Claim, Report, Value
@@ -120,7 +120,7 @@ def keys_of(term: Term, ctx: Context, subject: str | None = None) -> list[tuple[
     if text.startswith("applications."):
         glob = Key.parse(text)
         rows = [r.key for r in ctx.tpl.rows_for(ctx.table3_format) if fnmatchcase(r.key, glob.row)]
-        return [(sign, key("applications", row, glob.column), previous) for row in rows]
+        return [(sign, join_key("applications", row, glob.column), previous) for row in rows]
     pool = ctx.previous_values if previous else ctx.values
     return [(sign, k, previous) for k in pool if fnmatchcase(k, text)]
 

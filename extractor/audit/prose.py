@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..claims import ClaimRules, claim_alternatives
+from ..keys import join_key
 from .expressions import Context, Sum, evaluate, likely_cause, percent_matches, plain
 from .model import ClaimCheck, Finding, RuleTally
 from .rules import Rule
@@ -116,7 +117,7 @@ def _check_change(i, claim, claims, ctx, specs, rule, yoy_rule, tally, yoy_tally
     if of.id.startswith("item.") and claim.unit == of.unit:
         # 2019 format: "行政许可710项，比2019年减少183项" is the printed 本年增/减.
         item = of.id.split(".", 1)[1]
-        sums = _first_complete([[f"active.{item}.change"]], ctx, None)
+        sums = _first_complete([[join_key("active", item, "change")]], ctx, None)
         if not sums:
             record(i, "skipped", note="the table prints no change for this item")
             return

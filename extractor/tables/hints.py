@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fnmatch import fnmatchcase
 
 from ..claims import claim_agrees
+from ..keys import Key, join_key
 from .model import ReadContext
 
 SHOWN = 12  # candidates listed in a warning
@@ -27,9 +28,9 @@ class _TemplateGroups:
         self.row_keys = row_keys
 
     def get(self, term: str, default=None) -> list[str]:
-        table, rest = term.split(".", 1)
-        row_glob, column = rest.rsplit(".", 1)
-        return [f"{table}.{row}.{column}" for row in self.row_keys if fnmatchcase(row, row_glob)]
+        glob = Key.parse(term)
+        return [join_key(glob.table, row, glob.column) for row in self.row_keys
+                if fnmatchcase(row, glob.row)]
 
 
 def prose_agreement(ctx: ReadContext, row_keys: list[str]) -> Callable[[dict[str, int]], int]:

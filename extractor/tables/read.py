@@ -16,6 +16,7 @@ import regex
 
 from ..codes import Code
 from ..document import Cell
+from ..keys import join_key
 from ..labels import STRONG, Templates, align_rows
 from ..numbers import Numbers
 from ..textnorm import compact, label_key, leading_numbering, nfkc
@@ -142,13 +143,13 @@ def read_applications(table: LocatedTable, tpl: Templates) -> TableReading:
             note = "row placed by its position in the template (label missing)"
             reading.warn(Code.ROW_INFERRED,
                          f"table 3 row {template.key} has no readable label; placed by order",
-                         [f"applications.{template.key}.{c}" for c in columns])
+                         [join_key("applications", template.key, c) for c in columns])
         elif score < STRONG:
             note = f"row label {table.rows[i].leaf!r} matched fuzzily ({score:.2f})"
         for column, cell in placed[i]:
             conf = row_conf * (PLACED_BY_ORDER if inferred_columns else 1.0)
             reading.cells.append(MappedCell(
-                key=f"applications.{template.key}.{column}", table="applications", cell=cell,
+                key=join_key("applications", template.key, column), table="applications", cell=cell,
                 confidence=min(conf, cell.confidence), note=note))
     if inferred_columns:
         reading.warn(Code.COLUMNS_INFERRED,
@@ -233,7 +234,7 @@ def read_active(table: LocatedTable, tpl: Templates) -> TableReading:
                          + "; ".join(f"detached value {d.cell.text}{d.remark} placed in "
                                      f"{next(f for (f, _), c, _, _ in placed if c is d.cell)}"
                                      for d in taken) + "; the row's cells fill the rest in order",
-                         [f"active.{item}.{f}" for f, _ in fields])
+                         [join_key("active", item, f) for f, _ in fields])
         else:
             reading.warn(Code.ROW_UNREADABLE,
                          f"table 2 row {row.leaf!r}: {len(values)} cells for {len(fields)} columns",
@@ -243,7 +244,7 @@ def read_active(table: LocatedTable, tpl: Templates) -> TableReading:
         for (field_key, printed_unit), cell, confidence, note in placed:
             spec = field_specs[field_key]
             reading.cells.append(MappedCell(
-                key=f"active.{item}.{field_key}", table="active", cell=cell, kind=spec.kind,
+                key=join_key("active", item, field_key), table="active", cell=cell, kind=spec.kind,
                 unit=spec.unit, printed_unit=printed_unit,
                 confidence=min(cell.confidence, confidence), note=note))
     return reading
@@ -403,7 +404,7 @@ def read_review(table: LocatedTable, tpl: Templates) -> TableReading:
                 cell = values[b_index * k + f_index]
                 confidence = min(cell.confidence, PLACED_BY_ORDER) if by_order else cell.confidence
                 reading.cells.append(MappedCell(
-                    key=f"review_litigation.{block}.{field_name}", table="review_litigation",
+                    key=join_key("review_litigation", block, field_name), table="review_litigation",
                     cell=cell, confidence=confidence))
             if by_order and not placed_by_order:
                 placed_by_order = True

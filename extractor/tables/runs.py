@@ -16,6 +16,7 @@ import regex
 
 from ..codes import Code
 from ..document import Cell
+from ..keys import join_key
 from ..segment import TextRegion
 from ..textnorm import nfkc
 from .digits import HARD, SOFT, Digits, Reading, best_readings, plain_splits, reading_of
@@ -158,7 +159,7 @@ def read_applications_stream(region: TextRegion, ctx: ReadContext) -> TableReadi
         if run is not None:
             runs[row.key] = run
     separated = {key: _separated(run, n) for key, run in runs.items()}
-    keys = {key: [f"applications.{key}.{c}" for c in columns] for key in runs}
+    keys = {key: [join_key("applications", key, c) for c in columns] for key in runs}
     columns_known = bool(found) and _columns_printed(text, found[0][1][0], tpl)
     if runs and not columns_known:
         reading.warn(Code.COLUMNS_INFERRED,
@@ -275,7 +276,7 @@ def read_review_stream(region: TextRegion, ctx: ReadContext) -> TableReading:
     tpl = ctx.tpl
     text = region.text
     blocks, fields = tpl.review_block_order, tpl.review_field_order
-    keys = [f"review_litigation.{b}.{f}" for b in blocks for f in fields]
+    keys = [join_key("review_litigation", b, f) for b in blocks for f in fields]
     reading.rows_expected = len(blocks)
     header = find(text, _review_labels(tpl), 0)
     if header is None:

@@ -16,6 +16,7 @@ import regex
 
 from ..codes import Code
 from ..document import Cell
+from ..keys import join_key
 from ..numbers import Numbers
 from ..segment import TextRegion
 from .digits import MAX_SPLITS
@@ -99,7 +100,7 @@ def read_active_stream(region: TextRegion, ctx: ReadContext) -> TableReading:
             if raw is None or not raw.group(1).strip():
                 continue
             kinds = [active.fields[f].kind for f in layout.fields]
-            keys = [f"active.{item}.{f}" for f in layout.fields]
+            keys = [join_key("active", item, f) for f in layout.fields]
             splits = row_splits(raw.group(1).rstrip(), kinds)
             if not splits:
                 reading.warn(Code.DIGITS_UNSPLITTABLE,
