@@ -15,9 +15,9 @@ from decimal import Decimal
 from fnmatch import fnmatchcase
 from itertools import product
 
+from .identity_spec import ForEach, IdentitySpec
 from .keys import Key, join_key
 from .labels import Templates
-from .patterns import ForEach, IdentitySpec
 
 Number = int | Decimal
 _PREVIOUS = "previous:"

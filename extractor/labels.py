@@ -9,6 +9,7 @@ order is fixed by the format, so an unreadable or missing label is placed by its
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from .numbers import Numbers
 from .patterns import TablePatterns
 from .textnorm import label_key, similarity

@@ -18,10 +18,10 @@ from .arithmetic import Identities, Term
 from .claims import ClaimRules
 from .crosswalk import Crosswalk
 from .errors import PatternsError
+from .identity_spec import ForEach
 from .keys import join_key
 from .legacy.knowledge import LegacyKnowledge
 from .patterns import Patterns
-from .patterns import ForEach
 from .rulebook import EachCheck, Rule, ShareCheck, SumCheck
 
 _DYNAMIC = ("@cumulative", "@claimed")  # placeholder lists a report fills in

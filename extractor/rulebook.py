@@ -11,7 +11,8 @@ from typing import Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import PatternsError
-from .patterns import ForEach, IdentitySpec, Sums, read_yaml, shipped_patterns_dir
+from .identity_spec import ForEach, IdentitySpec, Sums
+from .patterns import read_yaml, shipped_patterns_dir
 from .schema import TableName
 
 Severity = Literal["error", "warning", "info"]

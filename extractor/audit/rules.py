@@ -8,7 +8,7 @@ from fnmatch import fnmatchcase
 from itertools import product
 from typing import Any
 
-from ..patterns import ForEach
+from ..identity_spec import ForEach
 from ..rulebook import EachCheck, Rule, Severity, ShareCheck, SumCheck
 from .expressions import (
     Context,

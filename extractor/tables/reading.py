@@ -17,7 +17,8 @@ from typing import Protocol
 
 from .locate import LocatedTable
 from .model import ReadContext, TableReading
-from .read import read_active, read_applications, read_review
+from .read import read_active, read_applications
+from .read_review import read_review
 from .runs import read_applications_stream, read_review_stream, stream_region
 from .runs_active import read_active_stream
 
