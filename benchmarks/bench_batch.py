@@ -3,7 +3,7 @@
     python benchmarks/bench_batch.py [--count 1000] [--seed 2025] [--fraction 0.05]
                                      [--work DIR] [--generated DIR] [--no-kill]
 
-1. Generates N reports with fixtures/generate.py (cached in DIR/generated-<seed>-<N>), copies
+1. Generates N reports with `python -m docgen` (cached in DIR/generated-<seed>-<N>), copies
    them and the corpus into DIR/input, and corrupts `fraction` of the files: truncated (PDF,
    DOCX), random bytes, encrypted (PDF), empty — a quarter each.
 2. Runs the batch with --jobs 1 and --jobs 2 into fresh stores: wall time, files/s, the peak
@@ -63,13 +63,13 @@ if __name__ == "__main__":
 
 
 def generated(work: Path, count: int, seed: int, existing: Path | None = None) -> Path:
-    """The generated reports: `existing` (a fixtures/generate.py output) or made here."""
+    """The generated reports: `existing` (a `python -m docgen` output) or made here."""
     if existing is not None:
         return existing
     out = work / f"generated-{seed}-{count}"
     if len(list(out.glob("gen_*"))) != count:
         shutil.rmtree(out, ignore_errors=True)
-        subprocess.run([sys.executable, str(ROOT / "fixtures" / "generate.py"), "--seed",
+        subprocess.run([sys.executable, "-m", "docgen", "--seed",
                         str(seed), "--count", str(count), "--out", str(out)], check=True)
     return out
 

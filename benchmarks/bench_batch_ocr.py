@@ -2,7 +2,7 @@
 
     python benchmarks/bench_batch_ocr.py [--scans 200] [--text 800] [--seed 14] [--work DIR]
 
-Generates the scanned reports (`fixtures/generate.py --layout scan`) and the text-layer ones
+Generates the scanned reports (`python -m docgen --layout scan`) and the text-layer ones
 (`--layout pdf`; both need LibreOffice; cached in DIR), then runs the batch with --jobs 1 and
 --jobs 2 into fresh stores. Reported per run: wall time and the speed-up over --jobs 1, the
 workers' CPU seconds, each worker's peak resident memory and its memory at each quarter of its
@@ -23,14 +23,12 @@ from bench_batch import Sampler  # same folder: run as python benchmarks/bench_b
 
 from extractor.batch import run_batch
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def generate(work: Path, layout: str, count: int, seed: int) -> Path:
     out = work / f"{layout}-{seed}-{count}"
     if len(list(out.glob("gen_*.pdf"))) != count:
         shutil.rmtree(out, ignore_errors=True)
-        subprocess.run([sys.executable, str(ROOT / "fixtures" / "generate.py"), "--seed",
+        subprocess.run([sys.executable, "-m", "docgen", "--seed",
                         str(seed), "--count", str(count), "--layout", layout, "--out", str(out),
                         "--jobs", str(os.cpu_count() or 1)], check=True)
     return out

@@ -1,7 +1,7 @@
 """OCR accuracy against cost: scanned reports read under each engine and reading setting.
 
     python benchmarks/bench_ocr.py                        # the bundled scan, default settings
-    python benchmarks/bench_ocr.py --generated 12         # + 12 scans from fixtures/generate.py
+    python benchmarks/bench_ocr.py --generated 12         # + 12 scans from python -m docgen
     python benchmarks/bench_ocr.py --variants all         # every variant of VARIANTS
     python benchmarks/bench_ocr.py FILE.pdf --truth DIR   # your own scans and truth files
 
@@ -127,7 +127,7 @@ def run_variant(variant: tuple[dict, dict], files: list[Path], truth: dict[str, 
 def generated_scans(count: int, seed: int, work: Path) -> tuple[list[Path], Path]:
     folder = work / f"scans-{seed}-{count}"
     if not (folder / "truth").is_dir():
-        subprocess.run([sys.executable, str(ROOT / "fixtures" / "generate.py"), "--seed", str(seed),
+        subprocess.run([sys.executable, "-m", "docgen", "--seed", str(seed),
                         "--count", str(count), "--layout", "scan", "--out", str(folder)],
                        check=True)
     return sorted(folder.glob("*.pdf")), folder / "truth"

@@ -11,6 +11,18 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CORPUS = FIXTURES / "corpus"
 
 
+# Tests that generate documents skip without the document generator (tools/docgen): the main
+# suite runs without it (`pytest.importorskip("docgen", reason=NO_DOCGEN)`).
+NO_DOCGEN = "the document generator is not installed (pip install -e tools/docgen)"
+
+
+def needs_soffice(test):
+    """The test makes PDFs with LibreOffice: marked `soffice`, skipped where it is missing."""
+    missing = shutil.which("soffice") is None and shutil.which("libreoffice") is None
+    skip = pytest.mark.skipif(missing, reason="LibreOffice is not installed (no soffice on PATH)")
+    return pytest.mark.soffice(skip(test))
+
+
 def truth(stem: str) -> dict:
     return json.loads((CORPUS / "truth" / f"{stem}.json").read_text(encoding="utf-8"))
 

@@ -86,7 +86,7 @@ def test_to_json_round_trips_through_the_schema():
 
 
 def test_filled_official_template_reads_back_exactly():
-    """The blank 2021 template filled with the Huai'an values (fixtures/fill_template.py)."""
+    """The blank 2021 template filled with the Huai'an values (python -m docgen.fill_template)."""
     report = extract(CORPUS.parent / "huaian_city_2024_filled.docx")
     assert differences(report, truth("huaian_city_2024")) == {"wrong": {}, "extra": {}}
     assert report.meta.kind == "docx" and report.meta.format == "2021"

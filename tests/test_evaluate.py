@@ -1,7 +1,6 @@
 """`nianbao eval` on a doctored truth, and the generator's documents round-tripping exactly."""
 
 import json
-import shutil
 import subprocess
 import sys
 
@@ -10,9 +9,7 @@ import pytest
 from extractor import extract
 from extractor.evaluate import evaluate
 
-from .conftest import CORPUS, FIXTURES
-
-GENERATE = FIXTURES / "generate.py"
+from .conftest import CORPUS, FIXTURES, NO_DOCGEN, needs_soffice
 
 
 def test_eval_reports_wrong_missing_extra_and_findings(tmp_path):
@@ -55,6 +52,17 @@ def test_eval_tells_flagged_from_silent_errors(tmp_path):
     assert (result.wrong, result.wrong_unflagged) == (2, 1)
 
 
+def test_checked_in_generated_sample_is_small_and_complete():
+    sample = FIXTURES / "generated"
+    docs = [p for p in sample.iterdir()
+            if p.is_file() and p.suffix in (".pdf", ".docx", ".html", ".txt", ".md")]
+    assert len(docs) >= 5
+    assert sum(p.stat().st_size for p in sample.rglob("*") if p.is_file()) < 1_000_000
+    for p in docs:
+        data = json.loads((sample / "truth" / f"{p.stem}.json").read_text(encoding="utf-8"))
+        assert data["file"] == p.name
+
+
 def test_checked_in_generated_sample_is_exact():
     sample = FIXTURES / "generated"
     documents = sorted(p for p in sample.iterdir() if p.is_file())
@@ -64,11 +72,12 @@ def test_checked_in_generated_sample_is_exact():
     assert all(not d.unexpected_errors and not d.missed_findings for d in result.documents)
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is needed for PDFs")
+@needs_soffice
 def test_generated_documents_round_trip(tmp_path):
     """A fixed seed's mix of layouts and formats, PDFs included, comes back exactly and the
     injected inconsistencies are found with no other error."""
-    subprocess.run([sys.executable, str(GENERATE), "--seed", "2026", "--count", "40",
+    pytest.importorskip("docgen", reason=NO_DOCGEN)
+    subprocess.run([sys.executable, "-m", "docgen", "--seed", "2026", "--count", "40",
                     "--out", str(tmp_path)], check=True, capture_output=True, timeout=600)
     documents = sorted(p for p in tmp_path.iterdir() if p.is_file())
     result = evaluate(documents, tmp_path / "truth", extract)
