@@ -7,11 +7,10 @@ annual reports) into one canonical, provenance-carrying schema.
     report.to_frame()
 """
 
-__version__ = "0.1.0"
-
-from .errors import NianbaoError  # noqa: E402
-from .knowledge import Knowledge  # noqa: E402
-from .pipeline import extract  # noqa: E402
-from .schema import Report  # noqa: E402
+from .errors import NianbaoError
+from .knowledge import Knowledge
+from .pipeline import extract
+from .schema import Report
+from .version import __version__
 
 __all__ = ["Knowledge", "NianbaoError", "Report", "__version__", "extract"]

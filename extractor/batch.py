@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from . import __version__
+from .version import __version__
 from .audit import audit
 from .bodies import ManifestEntry, apply_manifest, infer, opening_text, read_manifest
 from .errors import NianbaoError

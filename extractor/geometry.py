@@ -1,9 +1,11 @@
-"""Ruled tables from page geometry: ruling segments + positioned words → grids with merged cells.
+"""Page geometry: ruling segments + positioned words → grids with merged cells and text lines.
 
-Used for PDF text layers (segments from vector drawings) and page images (segments found in
-the pixels). The method: snap and merge collinear segments, group crossing segments into table
+Used for PDF text layers (segments from vector drawings, words from PyMuPDF) and page images
+(segments found in the pixels, words from OCR); it sits below both loaders, so neither imports
+the other. The method: snap and merge collinear segments, group crossing segments into table
 regions, cut each region into elementary cells on every ruling coordinate, and merge
 neighbouring cells that no ruling separates; merged cells keep their row and column spans.
+Words outside every grid become text lines, and the page's blocks are put in reading order.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .document import BBox, Cell, Grid
+from .document import BBox, Block, Cell, Grid, TextLine
 from .textnorm import join_fragments
 
 
@@ -239,24 +241,55 @@ def _band(edges: list[float], pos: float) -> int:
     return len(edges) - 2
 
 
-def cell_text(words: list[Word]) -> str:
-    """Text of one cell: words grouped into visual lines top to bottom, lines joined."""
-    if not words:
-        return ""
+def visual_lines(words: list[Word]) -> list[list[Word]]:
+    """Words grouped into visual lines, top to bottom, each left to right: a word joins the
+    line above when its vertical middle lies within that line's extent."""
     lines: list[list[Word]] = []
     for w in sorted(words, key=lambda w: ((w.bbox[1] + w.bbox[3]) / 2, w.bbox[0])):
         mid = (w.bbox[1] + w.bbox[3]) / 2
         if lines:
             last = lines[-1]
-            top = min(x.bbox[1] for x in last)
-            bottom = max(x.bbox[3] for x in last)
-            if top <= mid <= bottom:
+            if min(x.bbox[1] for x in last) <= mid <= max(x.bbox[3] for x in last):
                 last.append(w)
                 continue
         lines.append([w])
-    return join_fragments(
-        [join_fragments([w.text for w in sorted(line, key=lambda w: w.bbox[0])]) for line in lines]
-    )
+    for line in lines:
+        line.sort(key=lambda w: w.bbox[0])
+    return lines
+
+
+def cell_text(words: list[Word]) -> str:
+    """Text of one cell: words grouped into visual lines top to bottom, lines joined."""
+    return join_fragments([join_fragments([w.text for w in line]) for line in visual_lines(words)])
+
+
+_CELL_GAP = 6.0  # points: a wider gap between words on one line separates table cells
+
+
+def lines_from_words(words: list[Word], page: int) -> list[TextLine]:
+    """Words outside ruled tables grouped into visual lines, left to right.
+
+    Grouping by position rather than by the source's blocks keeps the cells of a table printed
+    without rulings on one line ("行政许可    447228"); a wide gap becomes a space, so later
+    stages can split such a line into a label and its values."""
+    out = []
+    for members in visual_lines(words):
+        pieces: list[list[str]] = [[members[0].text]]
+        for before, word in zip(members, members[1:]):
+            if word.bbox[0] - before.bbox[2] > _CELL_GAP:
+                pieces.append([])
+            pieces[-1].append(word.text)
+        text = " ".join(join_fragments(piece) for piece in pieces)
+        bbox = (min(w.bbox[0] for w in members), min(w.bbox[1] for w in members),
+                max(w.bbox[2] for w in members), max(w.bbox[3] for w in members))
+        out.append(TextLine(text=text, page=page, bbox=bbox,
+                            confidence=min(w.confidence for w in members)))
+    return out
+
+
+def order_blocks(grids: list[Block], lines: list[Block]) -> list[Block]:
+    """Blocks sorted top to bottom (then left to right), as a single-column report reads."""
+    return sorted([*grids, *lines], key=lambda b: (round(b.bbox[1], 0), b.bbox[0]))
 
 
 Turn = Literal["cw", "ccw"]

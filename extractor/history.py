@@ -37,7 +37,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import pandas as pd
 
-from . import __version__
+from .version import __version__
 from .audit import audit
 from .audit.expressions import Context, evaluate, table_formats
 from .claims import ClaimRules, claim_alternatives, subjects

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import __version__
+from .version import __version__
 from .bodies import infer as infer_body
 from .bodies import opening_text
 from .claims import extract_claims

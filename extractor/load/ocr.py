@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from ..document import Cell, Grid, Page
 from ..errors import OcrUnavailable
-from ..geometry import Word, cell_text, map_boxes, unturn_box
+from ..geometry import Word, cell_text, lines_from_words, map_boxes, order_blocks, unturn_box
 from .ocr_engine import Box, Crop, OcrEngine, Reading, engine, engine_available
 
 try:
@@ -147,7 +147,6 @@ def read_image(img, scale: float, number: int, reader: OcrEngine,
                settings: ReadSettings) -> list:
     """Text lines and grids of one image, boxes in points from its top-left corner."""
     from .image import estimate_skew, find_tables, rotate
-    from .pdf import lines_from_words, order_blocks
 
     height, width = img.shape[0] / scale, img.shape[1] / scale
     angle = estimate_skew(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))

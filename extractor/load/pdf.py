@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings as _warnings
 from pathlib import Path
 
-from ..document import Document, Page, TextLine
+from ..document import Document, Page
 from ..errors import DamagedInput, EncryptedInput, OcrUnavailable
 from ..geometry import (
     GridSettings,
@@ -19,12 +19,13 @@ from ..geometry import (
     Turn,
     Word,
     grids_from_rulings,
+    lines_from_words,
     map_boxes,
+    order_blocks,
     turn_box,
     unturn_box,
 )
 from ..limits import DEFAULT_LIMITS, Limits
-from ..textnorm import join_fragments
 from .textlayer import MIN_CHARS, text_layer_is_usable
 
 with _warnings.catch_warnings():
@@ -188,46 +189,6 @@ def _add_path(segments: Segments, path: dict, box) -> None:
             r = item[1] if item[0] == "re" else item[1].rect
             x0, y0, x1, y1 = box((r.x0, r.y0, r.x1, r.y1))
             segments.add_rect(x0, y0, x1, y1, _SETTINGS, stroked)
-
-
-_CELL_GAP = 6.0  # points: a wider gap between words on one line separates table cells
-
-
-def lines_from_words(words: list[Word], page: int) -> list[TextLine]:
-    """Words outside ruled tables grouped into visual lines, left to right.
-
-    Grouping by position rather than by MuPDF's blocks keeps the cells of a table printed
-    without rulings on one line ("行政许可    447228"); a wide gap becomes a space, so later
-    stages can split such a line into a label and its values."""
-    lines: list[list[Word]] = []
-    for w in sorted(words, key=lambda w: ((w.bbox[1] + w.bbox[3]) / 2, w.bbox[0])):
-        middle = (w.bbox[1] + w.bbox[3]) / 2
-        if lines:
-            top = min(x.bbox[1] for x in lines[-1])
-            bottom = max(x.bbox[3] for x in lines[-1])
-            if top <= middle <= bottom:
-                lines[-1].append(w)
-                continue
-        lines.append([w])
-    out = []
-    for members in lines:
-        members.sort(key=lambda w: w.bbox[0])
-        pieces: list[list[str]] = [[members[0].text]]
-        for before, word in zip(members, members[1:]):
-            if word.bbox[0] - before.bbox[2] > _CELL_GAP:
-                pieces.append([])
-            pieces[-1].append(word.text)
-        text = " ".join(join_fragments(piece) for piece in pieces)
-        bbox = (min(w.bbox[0] for w in members), min(w.bbox[1] for w in members),
-                max(w.bbox[2] for w in members), max(w.bbox[3] for w in members))
-        out.append(TextLine(text=text, page=page, bbox=bbox,
-                            confidence=min(w.confidence for w in members)))
-    return out
-
-
-def order_blocks(grids, lines):
-    """Blocks sorted top to bottom (then left to right), as a single-column report reads."""
-    return sorted([*grids, *lines], key=lambda b: (round(b.bbox[1], 0), b.bbox[0]))
 
 
 def _ocr_pages(pdf, document: Document, indices: list[int]) -> None:

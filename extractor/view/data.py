@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import __version__
+from ..version import __version__
 from ..audit import audit
 from ..audit.model import Finding
 from ..knowledge import Knowledge
