@@ -45,6 +45,7 @@ from .version import __version__
 from .audit import audit
 from .bodies import ManifestEntry, apply_manifest, infer, opening_text, read_manifest
 from .errors import NianbaoError
+from .extras import require
 from .inputs import walk
 from .limits import DEFAULT_LIMITS, Limits
 from .load import load
@@ -343,6 +344,8 @@ def run_batch(
     # Everything the user gave that can be wrong is checked before the store is touched.
     if executor == "dask" and not scheduler:
         raise SchedulerError("--executor dask needs --scheduler tcp://HOST:PORT")
+    require("bulk", f"batch --executor {executor}",
+            "distributed" if executor == "dask" else "pebble")
     files = largest_first(walk(paths))
     entries = read_manifest(manifest) if manifest else {}
     summary = Summary(found=len(files))

@@ -23,7 +23,8 @@ PACKAGE = "extractor"
 # name that covers a module places it (`legacy.knowledge` sits apart from the rest of `legacy`).
 # "" is the package's own `__init__`, the public face over everything.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("errors", "limits", "version", "codes", "keys", "textnorm", "document", "schema")),
+    ("base", ("errors", "extras", "limits", "version", "codes", "keys", "textnorm", "document",
+              "schema")),
     ("patterns", ("patterns", "numbers", "labels", "arithmetic", "rulebook", "crosswalk",
                   "legacy.knowledge", "printed")),
     ("geometry", ("geometry",)),
@@ -46,7 +47,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def module_name(path: Path, root: Path) -> str:
-    """extractor/load/pdf.py → "load.pdf"; a package's __init__ → the package ("" for the root)."""
+    """extractor/load/pdf.py → "load.pdf"; a package's __init__ → the package ("" the root)."""
     parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
