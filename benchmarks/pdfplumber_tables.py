@@ -23,14 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
-import time
 import warnings
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
 import pdfplumber
+from bench_extract import median_time  # same folder, as the usage line runs it
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -77,12 +76,7 @@ def our_cells(pdf: Path) -> tuple[list[list[str]], int]:
 
 def median_seconds(fn, repeat: int) -> float:
     fn()  # warm-up: imports, font caches
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_time(fn, repeat)
 
 
 def values_found(cells: list[list[str]], truth: dict) -> tuple[int, int]:
