@@ -25,8 +25,8 @@ PACKAGE = "extractor"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("errors", "extras", "limits", "version", "codes", "keys", "textnorm", "document",
               "schema")),
-    ("patterns", ("patterns", "numbers", "labels", "arithmetic", "rulebook", "crosswalk",
-                  "legacy.knowledge", "printed")),
+    ("patterns", ("patterns", "identity_spec", "numbers", "labels", "arithmetic", "rulebook",
+                  "crosswalk", "legacy.knowledge", "printed")),
     ("geometry", ("geometry",)),
     ("load", ("load",)),
     ("segment", ("segment",)),

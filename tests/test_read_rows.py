@@ -18,7 +18,8 @@ from extractor.knowledge import Knowledge
 from extractor.segment import TextRegion
 from extractor.tables.locate import LocatedTable, grid_rows
 from extractor.tables.model import ReadContext
-from extractor.tables.read import PLACED_BY_ORDER, read_active, read_applications, read_review
+from extractor.tables.read import PLACED_BY_ORDER, read_active, read_applications
+from extractor.tables.read_review import read_review
 from extractor.tables.runs import read_applications_stream, read_review_stream
 
 from .conftest import CORPUS, truth
