@@ -3,7 +3,7 @@
 Stages raise these with a one-line message; only the CLI turns them into stderr and an exit
 code. Anything else escaping a stage is a bug in nianbao, not the user's mistake. The bulk
 modules define theirs beside the code that raises them: `bodies.ManifestError`,
-`store.StoreError`, `batch.SchedulerError`.
+`store.StoreError`, `executors.SchedulerError`.
 """
 
 from __future__ import annotations
