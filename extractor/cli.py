@@ -15,13 +15,16 @@ import typer
 from .cli_common import (
     EXIT_FINDINGS,
     EXIT_INPUT,
+    FileProgress,
     LimitOption,
     BomOption,
     OcrMode,
     OcrOption,
     PatternsOption,
     RulesOption,
+    Verbosity,
     fail,
+    quiet,
     knowledge_of,
     limits_of,
     reports_of,
@@ -30,12 +33,32 @@ from .commands_bulk import register
 from .inputs import walk
 
 app = typer.Typer(
-    add_completion=False,
     no_args_is_help=True,
     help="Extract and audit 政府信息公开工作年度报告 (government information-disclosure annual reports).",
     pretty_exceptions_enable=False,
 )
 register(app)
+
+
+def _show_version(shown: bool) -> None:
+    if shown:
+        from . import __version__
+
+        typer.echo(f"nianbao {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also a line per file, every warning, and the traceback of an internal error, on stderr.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only results and errors: no progress, summaries or warnings.")] = False,
+) -> None:
+    """Options for every command; they come before the command: `nianbao -q extract …`."""
+    if verbose and quiet:
+        raise fail("-v and -q: choose one")
+    Verbosity.level = Verbosity.VERBOSE if verbose else Verbosity.QUIET if quiet else Verbosity.NORMAL
 
 
 class ExtractFormat(str, Enum):
@@ -68,7 +91,8 @@ def extract(
     """Extract the three standard tables of each report into the canonical schema."""
     from rich.console import Console
 
-    from .export import BOM, render, report_json, tidy_csv
+    from .export import BOM, report_json, tidy_csv
+    from .terminal import render
 
     knowledge = knowledge_of(patterns, rules)
     limits = limits_of(limit)
@@ -91,7 +115,7 @@ def extract(
             out.write(tidy_csv([report], header=first_csv))
             first_csv = False
         else:
-            render(report, console, knowledge)
+            render(report, console, knowledge, warnings=not quiet())
         out.flush()
     if output is not None:
         out.close()
@@ -181,7 +205,8 @@ def _render_findings(results, console) -> None:
         if result.previous:
             title += f" (with {result.previous})"
         if not result.findings:
-            console.print(f"[bold]{title}[/bold]: [green]no findings[/green]")
+            console.print(f"[bold]{title}[/bold]: ", end="")
+            console.print(_no_findings(result), markup=False)
             continue
         table = Table(title=title, title_justify="left", show_lines=False)
         for column in ("severity", "rule", "expected", "printed", "cause"):
@@ -193,6 +218,16 @@ def _render_findings(results, console) -> None:
             table.add_row(f"[{colours[f.severity]}]{f.severity}[/]", f.rule, str(f.expected),
                           str(f.actual), f.likely_cause, f.message_zh)
         console.print(table)
+
+
+def _no_findings(result) -> str:
+    """How much was checked: "no findings" after no check at all says nothing."""
+    checked = sum(t.checked for t in result.rules)
+    skipped = sum(t.skipped for t in result.rules)
+    rules = sum(1 for t in result.rules if t.checked)
+    if not checked:
+        return f"no findings, but no check could run ({skipped} skipped: no values to check)"
+    return f"no findings: {checked} checks of {rules} rules held ({skipped} skipped)"
 
 
 class EvalFormat(str, Enum):
@@ -223,8 +258,15 @@ def evaluate_command(
     limits = limits_of(limit)
     knowledge = knowledge_of(patterns, rules)
     documents = [p for p in walk(files) if p.parent.resolve() != truth.resolve()]
-    result = evaluate(documents, truth,
-                      lambda path: run(path, knowledge=knowledge, limits=limits), knowledge)
+    with FileProgress(len(documents), "eval") as shown:
+        def extract_one(path: Path):
+            shown.working_on(path)
+            try:
+                return run(path, knowledge=knowledge, limits=limits)
+            finally:
+                shown.advance()
+
+        result = evaluate(documents, truth, extract_one, knowledge)
     if not result.documents:
         raise fail(f"no document with a truth file in {truth}")
     out = _writer(output)
@@ -289,8 +331,26 @@ def schema(
         out.close()
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+def main() -> None:
+    """The `nianbao` command: no traceback reaches the user (an internal error is one line,
+    its traceback with -v), also on a console whose encoding has no Chinese."""
+    # Error lines name files, often in Chinese: on such a console they are escaped, not lost.
+    if hasattr(sys.stderr, "reconfigure"):
+        sys.stderr.reconfigure(errors="backslashreplace")
+    try:
+        app(prog_name="nianbao")
+    except UnicodeEncodeError:
+        encoding = getattr(sys.stdout, "encoding", "?")
+        typer.echo(f"nianbao: this console's encoding ({encoding}) cannot print Chinese: set "
+                   "PYTHONIOENCODING=utf-8 (or a UTF-8 locale), or write to a file with -o",
+                   err=True)
+        sys.exit(EXIT_INPUT)
+    except Exception as exc:
+        if Verbosity.level >= Verbosity.VERBOSE:
+            raise
+        typer.echo(f"nianbao: internal error ({type(exc).__name__}: {exc}); -v shows where",
+                   err=True)
+        sys.exit(EXIT_INPUT)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -65,23 +65,113 @@ def knowledge_of(patterns: list[Path] | None, rules: list[Path] | None = None):
         raise fail(exc) from None
 
 
+STDIN = Path("-")
+
+
 def reports_of(files: list[Path], knowledge, ocr: str, limits: Limits = DEFAULT_LIMITS):
-    """Extract every report under `files` with `knowledge`, one at a time; a failure is one
-    line on stderr and the next file goes on. Yields (path, report or None). No report file
-    at all ends the command at once: nothing could succeed."""
-    from .errors import NianbaoError
+    """Extract every report under `files` with `knowledge`, one at a time (`-` is standard
+    input, read by its content like any file); a failure is one line on stderr and the next
+    file goes on. Yields (path, report or None). No report file at all ends the command at
+    once: nothing could succeed."""
     from .inputs import walk
-    from .pipeline import extract
 
     paths = walk(files)
     if not paths:
         raise fail(f"no report files in {', '.join(map(str, files))}")
-    for path in paths:
-        try:
-            yield path, extract(path, knowledge=knowledge, ocr=ocr, limits=limits)
-        except NianbaoError as exc:
-            typer.echo(f"nianbao: {exc}", err=True)
-            yield path, None
-        except Exception as exc:  # a bug of ours on this file must not stop the others
-            typer.echo(f"nianbao: {path}: internal error ({type(exc).__name__}: {exc})", err=True)
-            yield path, None
+    with FileProgress(len(paths), "extract") as shown:
+        for path in paths:
+            shown.working_on(path)
+            yield path, _report_of(path, knowledge, ocr, limits)
+            shown.advance()
+
+
+def _report_of(path: Path, knowledge, ocr: str, limits: Limits):
+    import sys
+    import time
+
+    from .errors import NianbaoError
+    from .load import load_bytes
+    from .pipeline import extract, extract_document
+
+    start = time.perf_counter()
+    try:
+        if path == STDIN:
+            document = load_bytes(sys.stdin.buffer.read(), Path("<stdin>"), ocr=ocr,
+                                  limits=limits)
+            report = extract_document(document, knowledge=knowledge, limits=limits)
+        else:
+            report = extract(path, knowledge=knowledge, ocr=ocr, limits=limits)
+    except NianbaoError as exc:
+        typer.echo(f"nianbao: {exc}", err=True)
+        return None
+    except Exception as exc:  # a bug of ours on this file must not stop the others
+        typer.echo(f"nianbao: {path}: internal error ({type(exc).__name__}: {exc})", err=True)
+        if verbose():
+            import traceback
+
+            traceback.print_exc()
+        return None
+    note(f"{report.meta.path}: format {report.meta.format}, {len(report.values)} values, "
+         f"{len(report.warnings)} warnings, {time.perf_counter() - start:.1f} s")
+    if verbose():
+        for w in report.warnings:
+            typer.echo(f"nianbao: {path}: warning {w.code}: {w.message}", err=True)
+    return report
+
+class Verbosity:
+    """How much a command says besides its results, set once by `nianbao -q/-v`: quiet prints
+    results and errors only; verbose adds a line per file, every warning on stderr, and the
+    traceback of an internal error."""
+
+    QUIET, NORMAL, VERBOSE = -1, 0, 1
+    level = NORMAL
+
+
+def verbose() -> bool:
+    return Verbosity.level >= Verbosity.VERBOSE
+
+
+def quiet() -> bool:
+    return Verbosity.level <= Verbosity.QUIET
+
+
+def note(message: str) -> None:
+    """A line on stderr in verbose mode only."""
+    if verbose():
+        typer.echo(f"nianbao: {message}", err=True)
+
+
+class FileProgress:
+    """A bar on stderr over the files of a run (`extract DIR`, `audit`, `eval`): only on a
+    terminal, only for more than one file, never with -q, and gone when the run ends, so piped
+    output and logs stay as they were."""
+
+    def __init__(self, total: int, label: str) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+            TimeRemainingColumn
+
+        console = Console(stderr=True)
+        self.progress = None
+        if total > 1 and not quiet() and console.is_interactive:
+            self.progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                                     TimeRemainingColumn(), TextColumn("{task.description}"),
+                                     console=console, transient=True)
+            self.task = self.progress.add_task("", total=total)
+
+    def __enter__(self) -> FileProgress:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def working_on(self, path: Path) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=path.name)
+
+    def advance(self) -> None:
+        if self.progress is not None:
+            self.progress.advance(self.task)

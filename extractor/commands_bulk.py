@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from .cli_common import (
+    EXIT_INPUT,
     BomOption,
     LimitOption,
     OcrMode,
@@ -24,6 +25,7 @@ from .cli_common import (
     fail,
     knowledge_of,
     limits_of,
+    quiet,
 )
 from .errors import NianbaoError
 
@@ -66,6 +68,7 @@ def batch(
     executor: Annotated[Executor, typer.Option("--executor", help="Run the workers locally or on a Dask cluster.")] = Executor.local,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, tcp://HOST:PORT.")] = None,
     retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Try again the files that failed in an earlier run.")] = False,
+    allow_failures: Annotated[bool, typer.Option("--allow-failures", help="Exit 0 even when files failed (they are still listed).")] = False,
     patterns: PatternsOption = None,
     rules: RulesOption = None,
     ocr: OcrOption = OcrMode.auto,
@@ -74,7 +77,8 @@ def batch(
     """Extract and audit every report under PATHS into a store; resumable, one bad file never stops it."""
     from rich.console import Console
 
-    from .batch import Options, run_batch
+    from .batch import run_batch
+    from .batch_task import Options
 
     console = Console(stderr=True)
     options = Options(knowledge=knowledge_of(patterns, rules), ocr=ocr.value,
@@ -83,10 +87,23 @@ def batch(
         summary = run_batch(
             paths, store, jobs=jobs, manifest=manifest, timeout=timeout, options=options,
             executor=executor.value, scheduler=scheduler, retry_errors=retry_errors,
-            progress=_BatchProgress(console))
+            progress=None if quiet() else _BatchProgress(console))
     except NianbaoError as exc:
         raise fail(exc) from None
-    _print_summary(console, summary, store)
+    if not quiet():
+        _print_summary(console, summary, store)
+    for line in summary.conflicts:
+        console.print("[yellow]warning[/] two copies of one report differ: ", end="")
+        console.print(line, markup=False, soft_wrap=True)
+    failed = summary.failed_files + summary.failed_before
+    for outcome in failed:  # the message starts with the file's path
+        console.print(f"[red]failed[/] {outcome.kind}: ", end="")
+        console.print(outcome.message, markup=False, soft_wrap=True)
+    if summary.failed_before:
+        console.print(f"{len(summary.failed_before)} of these failed in an earlier run: "
+                      "--retry-errors tries them again", markup=False)
+    if failed and not allow_failures:
+        raise typer.Exit(EXIT_INPUT)
 
 
 class _BatchProgress:
@@ -136,6 +153,8 @@ def _print_summary(console, summary, store: Path) -> None:
                                                         summary.duplicates),
             ("failed", summary.failed)]
     rows += [(f"  {kind}", n) for kind, n in sorted(summary.failures.items())]
+    if summary.failed_before:
+        rows.append(("failed in an earlier run", len(summary.failed_before)))
     if summary.manifest_unused:
         rows.append(("[yellow]manifest rows naming no file found", summary.manifest_unused))
     rate = summary.processed / summary.seconds if summary.seconds else 0.0
