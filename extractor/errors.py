@@ -8,6 +8,8 @@ modules define theirs beside the code that raises them: `bodies.ManifestError`,
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class NianbaoError(Exception):
     """Base of every failure caused by the input or the invocation, not by nianbao itself."""
@@ -51,3 +53,13 @@ class LimitExceeded(NianbaoError):
     """The input goes past one of `limits.Limits`; the message names the limit."""
 
     kind = "limit"
+
+
+def install_hint(extra: str) -> str:
+    """The command that installs an optional extra. nianbao is on no package index, so
+    `pip install 'nianbao[ocr]'` would find nothing: install from the checkout this code runs
+    from (an editable install's), or say where the checkout goes."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file():
+        return f"pip install -e '{checkout}[{extra}]'"
+    return f"pip install '<path to the nianbao checkout>[{extra}]'"

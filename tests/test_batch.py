@@ -278,6 +278,8 @@ def test_notebook_runs_top_to_bottom(name):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    # Chinese labels are drawn (matplotlib warns of every glyph its font lacks).
+    assert "missing from font" not in text and "no font with Chinese glyphs" not in text
     if name.startswith("01"):
         assert "0 failed" in text and any("image/png" in o.get("data", {}) for o in outputs)
     elif name.startswith("03"):
@@ -429,3 +431,22 @@ def test_two_copies_of_one_report_with_different_numbers_are_a_warning(tmp_path)
     assert summary.conflicts == [
         f"三明市人民政府 2021: {tmp_path / 'a.txt'} and {tmp_path / 'c.txt'} differ in 1 cells "
         f"(applications.new_received.total {value} vs {value + 1})"]
+
+
+def test_notebooks_find_a_font_with_chinese_glyphs(monkeypatch, capsys):
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    monkeypatch.syspath_prepend(str(ROOT / "notebooks"))
+    from cjk_font import use_cjk_font
+
+    with plt.rc_context():
+        name = use_cjk_font()
+        assert name is not None and plt.rcParams["font.sans-serif"][0] == name
+        path = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]))
+        assert FT2Font(path).get_char_index(ord("申")) != 0
+    # None installed: an instruction, not boxes in silence.
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [])
+    assert use_cjk_font() is None
+    assert "sudo apt-get install fonts-noto-cjk" in capsys.readouterr().out
