@@ -24,10 +24,11 @@ from .cli_common import (
     RulesOption,
     Verbosity,
     fail,
-    quiet,
     knowledge_of,
     limits_of,
+    quiet,
     reports_of,
+    show_logs,
 )
 from .commands_bulk import register
 from .inputs import walk
@@ -59,6 +60,7 @@ def _options(
     if verbose and quiet:
         raise fail("-v and -q: choose one")
     Verbosity.level = Verbosity.VERBOSE if verbose else Verbosity.QUIET if quiet else Verbosity.NORMAL
+    show_logs()
 
 
 class ExtractFormat(str, Enum):

@@ -395,3 +395,16 @@ def test_crops_read_together_as_one_by_one(rapid):
         assert set(digits) <= set("0123456789")
         if reading.text.isdigit():
             assert digits == reading.text
+
+
+def test_each_ocr_page_is_told_for_a_progress_bar(fake_engine, caplog):
+    """OCR costs seconds a page: the loader logs each page with its step, which the CLI shows
+    as a bar on a terminal (and as lines with -v)."""
+    import logging
+
+    from extractor.load import load
+
+    with caplog.at_level(logging.INFO, logger="extractor"):
+        load(CORPUS / "huaian_city_2024.pdf", ocr="always")
+    steps = [(r.step, r.job) for r in caplog.records if hasattr(r, "step")]
+    assert steps == [((i, 6), "OCR huaian_city_2024.pdf") for i in range(1, 7)]
