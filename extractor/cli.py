@@ -158,7 +158,8 @@ class FailOn(str, Enum):
 
 @app.command()
 def audit(
-    files: Annotated[list[Path], typer.Argument(help="Report files or directories; reports of one body in consecutive years are audited together.")],
+    files: Annotated[Optional[list[Path]], typer.Argument(help="Report files or directories; reports of one body in consecutive years are audited together.")] = None,
+    store: Annotated[Optional[Path], typer.Option("--store", help="Report the audits a `nianbao batch` store holds instead, without extracting again.")] = None,
     fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.table,
     fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a finding is at least this severe.")] = FailOn.error,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
@@ -174,11 +175,17 @@ def audit(
     from .audit.model import SEVERITY_ORDER
     from .schema import dumps
 
+    if bool(files) == bool(store):
+        raise fail("audit: give report files, or --store STORE")
     knowledge = knowledge_of(patterns, rules)
-    extracted = list(reports_of(files, knowledge, ocr.value, limits_of(limit)))
-    reports = [report for _, report in extracted if report is not None]
-    failed = len(reports) < len(extracted)
-    results = audit_series(reports, knowledge=knowledge)
+    if store is not None:
+        reports, results = _stored_audits(store)
+        failed = False
+    else:
+        extracted = list(reports_of(files, knowledge, ocr.value, limits_of(limit)))
+        reports = [report for _, report in extracted if report is not None]
+        failed = len(reports) < len(extracted)
+        results = audit_series(reports, knowledge=knowledge)
     out = _writer(output)
     if fmt == AuditFormat.json:
         for result in results:
@@ -186,9 +193,11 @@ def audit(
     elif fmt == AuditFormat.html:
         from .audit.html import render_html
 
-        out.write(render_html(list(zip(reports, results))))
+        out.write(render_html(list(zip(reports, results)), knowledge.layouts))
     else:
-        _render_findings(results, Console(file=out))
+        from .terminal import render_findings
+
+        render_findings(results, Console(file=out))
     if output is not None:
         out.close()
     if failed:
@@ -199,37 +208,29 @@ def audit(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _render_findings(results, console) -> None:
-    from rich.table import Table
+def _stored_audits(store: Path) -> tuple[list, list]:
+    """The reports of a store and their stored single-report audits (no tallies: the store
+    keeps findings), by body and year."""
+    from . import __version__
+    from .audit.model import AuditResult
+    from .errors import NianbaoError
+    from .store import Store
 
-    for result in results:
-        title = f"{result.file} · {result.agency or '?'} · {result.year or '?'}"
-        if result.previous:
-            title += f" (with {result.previous})"
-        if not result.findings:
-            console.print(f"[bold]{title}[/bold]: ", end="")
-            console.print(_no_findings(result), markup=False)
-            continue
-        table = Table(title=title, title_justify="left", show_lines=False)
-        for column in ("severity", "rule", "expected", "printed", "cause"):
-            table.add_column(column, no_wrap=True)
-        # Chinese has no spaces to wrap at: fold the message rather than cut it with "…".
-        table.add_column("message", overflow="fold", ratio=1)
-        colours = {"error": "red", "warning": "yellow", "info": "blue"}
-        for f in result.findings:
-            table.add_row(f"[{colours[f.severity]}]{f.severity}[/]", f.rule, str(f.expected),
-                          str(f.actual), f.likely_cause, f.message_zh)
-        console.print(table)
-
-
-def _no_findings(result) -> str:
-    """How much was checked: "no findings" after no check at all says nothing."""
-    checked = sum(t.checked for t in result.rules)
-    skipped = sum(t.skipped for t in result.rules)
-    rules = sum(1 for t in result.rules if t.checked)
-    if not checked:
-        return f"no findings, but no check could run ({skipped} skipped: no values to check)"
-    return f"no findings: {checked} checks of {rules} rules held ({skipped} skipped)"
+    try:
+        with Store(store, read_only=True) as opened:
+            rows = opened.con.execute(
+                "SELECT sha256, source, agency, year FROM reports WHERE extractor_version = ? "
+                "ORDER BY body, year, path", [__version__]).fetchall()
+            if not rows:
+                raise fail(f"{store}: no report read by nianbao {__version__} "
+                           "(nianbao batch reads them)")
+            reports = [opened.report(sha, __version__) for sha, *_ in rows]
+            results = [AuditResult(file=source, agency=agency, year=year,
+                                   findings=opened.findings(sha, __version__))
+                       for sha, source, agency, year in rows]
+    except NianbaoError as exc:
+        raise fail(exc) from None
+    return reports, results
 
 
 class EvalFormat(str, Enum):
@@ -275,47 +276,13 @@ def evaluate_command(
     if fmt == EvalFormat.json:
         out.write(dumps(result.model_dump(mode="python")) + "\n")
     else:
-        _render_evaluation(result, Console(file=out))
+        from .terminal import render_evaluation
+
+        render_evaluation(result, Console(file=out))
     if output is not None:
         out.close()
     if any(d.error for d in result.documents):
         raise typer.Exit(EXIT_INPUT)
-
-
-def _render_evaluation(result, console) -> None:
-    from rich.table import Table
-
-    from .schema import RELIABLE
-
-    table = Table(title="extraction and audit against truth", title_justify="left")
-    # The file name must stay whole to be found again; the short counts fold if they must.
-    table.add_column("document", overflow="fold")
-    for column in ("exact", "missing", "wrong", "extra", "findings", "unexpected errors"):
-        table.add_column(column, overflow="fold")
-    for d in result.documents:
-        if d.error:
-            table.add_row(d.file, f"[red]{d.error}[/red]", "", "", "", "", "")
-            continue
-        colour = "green" if d.exact == d.cells else "yellow"
-        table.add_row(d.file, f"[{colour}]{d.exact}/{d.cells}[/]", str(len(d.missing)),
-                      str(len(d.wrong)), str(len(d.extra)),
-                      f"{d.findings_matched}/{d.findings_expected} (found {d.findings_found})",
-                      str(len(d.unexpected_errors)))
-    console.print(table)
-    for d in result.documents:
-        for w in d.wrong[:10]:
-            console.print(f"  {d.file}: {w.key} expected {w.expected} got {w.got} "
-                          f"(confidence {w.confidence:g}{'' if w.flagged else ', not flagged'})")
-        for key in d.missing[:10]:
-            console.print(f"  {d.file}: {key} missing")
-        for message in d.unexpected_errors + d.missed_findings:
-            console.print(f"  {d.file}: finding {message}")
-    precision = "—" if result.findings_precision is None else f"{result.findings_precision:.1%}"
-    recall = "—" if result.findings_recall is None else f"{result.findings_recall:.1%}"
-    wrong = (f"{result.wrong} wrong, {result.wrong - result.wrong_unflagged} of them flagged "
-             f"(confidence < {RELIABLE:g}); ") if result.wrong else ""
-    console.print(f"[bold]cells {result.exact}/{result.cells} exact ({result.exact_rate:.2%}); "
-                  f"{wrong}findings precision {precision}, recall {recall}[/bold]")
 
 
 @app.command()

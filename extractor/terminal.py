@@ -1,4 +1,5 @@
-"""terminal: a `Report` as text tables that fit the terminal, laid out as the report prints them.
+"""terminal: what the commands print on a terminal — a report's tables as the report prints them
+(fitting the terminal), an audit's findings, eval's scores, a body's history.
 
 The tables come from printed.py (labels, numbering, group headings from patterns/), so a
 terminal shows what the paper shows: a row's printed label, its group headings as rows of
@@ -12,6 +13,8 @@ colour-blind reader loses), explained by a legend under the tables.
 from __future__ import annotations
 
 from decimal import Decimal
+
+import sys
 
 from .knowledge import Knowledge
 from .printed import Part, PrintedTable, shown
@@ -138,3 +141,183 @@ def _table(title: str | None, part: Part, headings: list[str], rows, cells, colu
         shown_table.add_row(Text(label), *(Text(line[i][0], style="yellow" if line[i][1] else "")
                                            for i in columns))
     return shown_table
+
+
+def render_findings(results, console) -> None:
+    """Each audit result as a table of its findings, or how much was checked."""
+    from rich.table import Table
+
+    for result in results:
+        title = f"{result.file} · {result.agency or '?'} · {result.year or '?'}"
+        if result.previous:
+            title += f" (with {result.previous})"
+        if not result.findings:
+            console.print(f"[bold]{title}[/bold]: ", end="")
+            console.print(_no_findings(result), markup=False)
+            continue
+        table = Table(title=title, title_justify="left", show_lines=False)
+        for column in ("severity", "rule", "expected", "printed", "cause"):
+            table.add_column(column, no_wrap=True)
+        # Chinese has no spaces to wrap at: fold the message rather than cut it with "…".
+        table.add_column("message", overflow="fold", ratio=1)
+        colours = {"error": "red", "warning": "yellow", "info": "blue"}
+        for f in result.findings:
+            table.add_row(f"[{colours[f.severity]}]{f.severity}[/]", f.rule, str(f.expected),
+                          str(f.actual), f.likely_cause, f.message_zh)
+        console.print(table)
+
+
+def _no_findings(result) -> str:
+    """How much was checked: "no findings" after no check at all says nothing."""
+    checked = sum(t.checked for t in result.rules)
+    skipped = sum(t.skipped for t in result.rules)
+    rules = sum(1 for t in result.rules if t.checked)
+    if not checked:
+        return f"no findings, but no check could run ({skipped} skipped: no values to check)"
+    return f"no findings: {checked} checks of {rules} rules held ({skipped} skipped)"
+
+
+def render_evaluation(result, console) -> None:
+    """eval's scores per document, the wrong and missing cells, and the totals."""
+    from rich.table import Table
+
+    table = Table(title="extraction and audit against truth", title_justify="left")
+    # The file name must stay whole to be found again; the short counts fold if they must.
+    table.add_column("document", overflow="fold")
+    for column in ("exact", "missing", "wrong", "extra", "findings", "unexpected errors"):
+        table.add_column(column, overflow="fold")
+    for d in result.documents:
+        if d.error:
+            table.add_row(d.file, f"[red]{d.error}[/red]", "", "", "", "", "")
+            continue
+        colour = "green" if d.exact == d.cells else "yellow"
+        table.add_row(d.file, f"[{colour}]{d.exact}/{d.cells}[/]", str(len(d.missing)),
+                      str(len(d.wrong)), str(len(d.extra)),
+                      f"{d.findings_matched}/{d.findings_expected} (found {d.findings_found})",
+                      str(len(d.unexpected_errors)))
+    console.print(table)
+    for d in result.documents:
+        for w in d.wrong[:10]:
+            console.print(f"  {d.file}: {w.key} expected {w.expected} got {w.got} "
+                          f"(confidence {w.confidence:g}{'' if w.flagged else ', not flagged'})")
+        for key in d.missing[:10]:
+            console.print(f"  {d.file}: {key} missing")
+        for message in d.unexpected_errors + d.missed_findings:
+            console.print(f"  {d.file}: finding {message}")
+    precision = "—" if result.findings_precision is None else f"{result.findings_precision:.1%}"
+    recall = "—" if result.findings_recall is None else f"{result.findings_recall:.1%}"
+    wrong = (f"{result.wrong} wrong, {result.wrong - result.wrong_unflagged} of them flagged "
+             f"(confidence < {RELIABLE:g}); ") if result.wrong else ""
+    console.print(f"[bold]cells {result.exact}/{result.cells} exact ({result.exact_rate:.2%}); "
+                  f"{wrong}findings precision {precision}, recall {recall}[/bold]")
+
+
+def render_history(result, keys: bool = False) -> None:
+    """Per body: the harmonized series × years (the crosswalk's exactness and how each value
+    was obtained marked on it), with `keys` every key × years, then the cross-year rule
+    tallies and findings."""
+    from rich.console import Console
+
+    console = Console(file=sys.stdout)
+    for name in result.bodies:
+        console.print(_series_table(result.series[result.series["body"] == name], name))
+        if keys:
+            console.print(_key_table(result.panel[result.panel["body"] == name], name))
+        checks = result.checks[result.checks["body"] == name]
+        for row in checks.itertuples():
+            console.print(f"{row.year} with {row.previous_year}: {row.rule} — {row.checked} "
+                          f"checked, {row.failed} failed, {row.skipped} skipped", markup=False)
+        for row in result.findings[result.findings["body"] == name].itertuples():
+            colour = "red" if row.severity == "error" else "yellow"
+            console.print(f"[{colour}]{row.severity}[/] {row.year}: ", end="")
+            console.print(row.message_zh, markup=False)
+    console.print("≈ close, ~ approximate: how the keys match the series (unmarked: exact); "
+                  "(…) reconstructed from another year's report; [low, high] an interval; "
+                  "ᵖ stated only in the prose; (d) derived from printed values", markup=False)
+
+
+def _series_table(series, name: str):
+    from rich.table import Table
+    from rich.text import Text
+
+    years = sorted(series["year"].unique())
+    formats = {row.year: row.format for row in series.itertuples() if not _blank(row.format)}
+    table = Table(title=f"{name} — harmonized series", title_justify="left")
+    table.add_column("series", overflow="fold")
+    for year in years:
+        table.add_column(f"{year}\n{formats.get(year) or 'no report'}", justify="right")
+    cells: dict[tuple[str, int], str] = {}
+    labels: dict[str, str] = {}
+    for row in series.itertuples():
+        cells[(row.series, row.year)] = _series_cell(row)
+        labels[row.series] = row.label  # the key is in -f csv and --keys, not in the way
+    changes = {name: _change(group) for name, group in series.groupby("series", sort=False)}
+    shown = [c for c in changes.values() if c]
+    spans = {span for span, _ in shown}
+    if shown:
+        header = f"{min(spans)[0]}→{max(spans)[1]}" if len(spans) == 1 else "last change"
+        table.add_column(f"year on year\n{header}", justify="right")
+    for key in dict.fromkeys(series["series"]):
+        change = changes.get(key)
+        tail = [Text(change[1] if change else "")] if shown else []
+        table.add_row(Text(labels[key]), *(Text(cells.get((key, y), "")) for y in years), *tail)
+    return table
+
+
+def _change(group) -> tuple[tuple[int, int], str] | None:
+    """The change of a series between its last two years with an exact figure, as ((from, to),
+    "+140 (+86.4%)"); None when it has no two."""
+    from decimal import Decimal
+
+    known = [(int(r.year), Decimal(r.value_exact)) for r in group.sort_values("year").itertuples()
+             if not _blank(r.value_exact)]
+    if len(known) < 2:
+        return None
+    (before, old), (after, new) = known[-2], known[-1]
+    percent = f" ({(new - old) / old:+.1%})" if old else ""
+    return (before, after), f"{new - old:+}{percent}"
+
+
+def _series_cell(row) -> str:
+    if _blank(row.value_exact):
+        text = "" if _blank(row.low) else f"[{row.low:g}, {row.high:g}]"
+    else:
+        text = row.value_exact
+    text += {"close": "≈", "approximate": "~"}.get(row.exactness, "")
+    if row.status == "prose":
+        text += "ᵖ"
+    return f"({text})" if row.status == "reconstructed" and text else text
+
+
+def _key_table(panel, name: str):
+    from rich.table import Table
+    from rich.text import Text
+
+    years = sorted(panel["year"].unique())
+    table = Table(title=name, title_justify="left")
+    table.add_column("key")
+    for year in years:
+        table.add_column(str(year), justify="right")
+    cells: dict[tuple[str, int], str] = {}
+    for row in panel.itertuples():
+        cells.setdefault((row.key, row.year), _cell(row))
+    for key in sorted(panel["key"].unique()):
+        table.add_row(key, *(Text(cells.get((key, y), "")) for y in years))
+    return table
+
+
+def _blank(value) -> bool:
+    """None or NaN: a pandas column of numbers and None holds NaN for the missing ones."""
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
+def _cell(row) -> str:
+    if row.status == "printed":
+        return "" if _blank(row.value_exact) else row.value_exact
+    if row.status == "derived":
+        return f"{row.value_exact} (d)"
+    if not _blank(row.value_exact):
+        return f"~{row.value_exact}"
+    return f"[{row.low:g}, {row.high:g}]"

@@ -161,3 +161,13 @@ def test_value_of_an_unknown_key_is_a_key_error_a_blank_cell_none():
     assert report.value("applications.new_received.total") is None
     # A canonical key this report does not print (a 2019-format row) is None, not an error.
     assert report.value("active.licensing.prior_items") is None
+
+
+def test_history_shows_printed_labels_and_a_year_on_year_column(corpus_store):
+    code, out, _ = run("history", corpus_store, "--body", "三明", COLUMNS="120")
+    assert code == 0
+    rows = {cells[0]: cells[1:] for cells in _rows(out)}
+    # 2014 legacy ≈, 2019, 2021, 2023, then the change 2021→2023.
+    assert rows["收到申请"] == ["75≈", "110", "162", "302", "+140 (+86.4%)"]
+    assert "year on year" in out and "2021→2023" in out
+    assert "applications_received" not in out  # the key: in -f csv and --keys
