@@ -195,7 +195,7 @@ def check(store: Path, corrupted: dict[str, str], good: list[str]) -> dict:
         stored_paths = {r[0] for r in opened.con.execute(
             "SELECT path FROM reports WHERE extractor_version = ?", [__version__]).fetchall()}
         shas = {r[0] for r in opened.con.execute("SELECT sha256 FROM reports").fetchall()}
-    from extractor.batch import sha256_file
+    from extractor.batch_task import sha256_file
 
     good_shas = {sha256_file(Path(p)) for p in good}
     return {"good_files": len(good_shas), "good_stored": len(good_shas & shas),

@@ -10,98 +10,36 @@ Files go to the workers largest first: a scanned report (megabytes of page image
 OCR per page) then starts at once instead of holding up the end of the run while the other
 workers sit idle, and the small text-layer files fill the workers around it.
 
-Executors:
-- `local`: a pebble `ProcessPool`. A file over the time limit has its worker killed and
-  replaced (pebble does both), as has a worker that dies (a crash in a C library, the OOM
-  killer); workers are also recycled every `MAX_TASKS` files so memory stays flat. Each worker
-  loads the OCR models once, on its first scanned page, and keeps them for its later files;
-  its OCR runs on one thread (the workers are the parallelism: two one-thread workers read
-  more pages per CPU-second than one worker spreading each page over two threads).
-- `dask`: a dask.distributed cluster runs the same `extract_file`. Dask retries a task whose
-  worker dies and then fails it (`KilledWorker`); it has no task time limit, so the client
-  restarts a worker whose file has been processing longer than the limit (workers need a
-  nanny, the default of `dask worker`).
+The per-file work is batch_task.py, the executors (a local process pool, a Dask cluster)
+executors.py; this module decides what to run and writes what comes back.
 
-At most a few files per worker are in flight, so a 10,000-file run holds no more in memory
-than a 10-file one. A killed run restarted with the same arguments redoes only the files whose
-transaction had not committed.
+A killed run restarted with the same arguments redoes only the files whose transaction had not
+committed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import multiprocessing
-import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, wait
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .version import __version__
-from .audit import audit
-from .bodies import ManifestEntry, apply_manifest, infer, opening_text, read_manifest
-from .errors import NianbaoError
+from .batch_task import Failed, Job, Options, Outcome, Stored, Task, extract_file, sha256_file
+from .bodies import ManifestEntry, read_manifest
+from .executors import DaskExecutor, Executor, LocalExecutor, SchedulerError
 from .extras import require
 from .inputs import walk
-from .limits import DEFAULT_LIMITS, Limits
-from .load import load
-from .knowledge import Knowledge
-from .load.ocr_engine import THREADS_VARIABLE
-from .pipeline import extract_document
-from .store import ReportRows, Store, report_rows
+from .store import Store
+from .version import __version__
 
-MAX_TASKS = 200  # files per local worker before it is replaced (bounds leaks in C libraries)
-IN_FLIGHT_PER_WORKER = 4
 # Finished reports share a transaction: up to WRITE_GROUP of them, none waiting longer than
 # WRITE_DELAY seconds. One transaction per report cost the writing process ~7 ms of CPU each, a
 # third of a worker's time per report, which two workers on two cores could not spare.
 WRITE_GROUP = 32
 WRITE_DELAY = 0.25
 DEFAULT_TIMEOUT = 120.0
-
-
-class SchedulerError(NianbaoError):
-    kind = "scheduler"
-
-
-@dataclass(frozen=True)
-class Options:
-    """What every worker needs besides the file: the knowledge (shipped to each worker, to
-    each Dask worker too, as an object: no worker reads a pattern file), OCR and limits."""
-
-    knowledge: Knowledge = field(default_factory=Knowledge.default)
-    ocr: str = "auto"
-    limits: Limits = DEFAULT_LIMITS
-
-
-@dataclass(frozen=True)
-class Job:
-    path: str
-    sha256: str
-    manifest: ManifestEntry | None = None
-
-
-@dataclass
-class Stored:
-    path: str
-    rows: ReportRows
-
-
-@dataclass
-class Failed:
-    path: str
-    sha256: str | None
-    kind: str
-    message: str
-    seconds: float = 0.0
-
-
-Outcome = Stored | Failed
-Task = Callable[[Job, Options], Outcome]
 
 
 @dataclass
@@ -111,6 +49,10 @@ class Summary:
     skipped: int = 0  # already in the store
     duplicates: int = 0  # same content as another file of this run
     failures: Counter = field(default_factory=Counter)  # error kind → files
+    failed_files: list[Failed] = field(default_factory=list)  # this run's, kind and message
+    failed_before: list[Failed] = field(default_factory=list)  # not retried (--retry-errors)
+    # Copies of one report (one body, one year, other content) whose numbers differ.
+    conflicts: list[str] = field(default_factory=list)
     manifest_unused: int = 0  # manifest rows naming no file of this run (a typo in a path?)
     seconds: float = 0.0
 
@@ -122,175 +64,6 @@ class Summary:
     def processed(self) -> int:
         return self.stored + self.failed
 
-
-def extract_file(job: Job, options: Options) -> Outcome:
-    """Everything for one file, in a worker. Never raises: a failure is an outcome."""
-    start = time.perf_counter()
-    try:
-        document = load(job.path, ocr=options.ocr, limits=options.limits)
-        if document.sha256 != job.sha256:
-            return Failed(job.path, job.sha256, "changed", f"{job.path}: the file changed while "
-                          "the batch ran", time.perf_counter() - start)
-        knowledge = options.knowledge
-        report = extract_document(document, knowledge=knowledge, limits=options.limits)
-        # The store keeps the whole Body (kind, where each field came from), which Report.meta
-        # does not carry; infer is pure, so this agrees with meta.body.
-        body = infer(report, opening_text(document), knowledge.bodies)
-        if job.manifest is not None:
-            body = apply_manifest(body, job.manifest, knowledge.bodies)
-        result = audit(report, knowledge=knowledge)
-        return Stored(job.path, report_rows(report, body, result, time.perf_counter() - start))
-    except NianbaoError as exc:
-        return Failed(job.path, job.sha256, exc.kind, str(exc), time.perf_counter() - start)
-    except Exception as exc:  # a bug in nianbao on this file must not stop the batch
-        return Failed(job.path, job.sha256, "internal", f"{job.path}: {type(exc).__name__}: "
-                      f"{exc}", time.perf_counter() - start)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-class Executor(Protocol):
-    slots: int  # files it takes in flight at once
-
-    @property
-    def pending(self) -> int: ...
-    def submit(self, job: Job) -> None: ...
-    def completed(self, timeout: float | None = None) -> list[Outcome]:
-        """The outcomes that are in, waiting for one at most `timeout` s (None: until one is)."""
-        ...
-
-    def close(self) -> None: ...
-
-
-class LocalExecutor:
-    """A pebble process pool: per-file time limit, dead workers replaced, workers recycled."""
-
-    def __init__(self, jobs: int, task: Task, options: Options, timeout: float) -> None:
-        from pebble import ProcessPool
-
-        # forkserver: workers start from a clean process, not a fork of this one with DuckDB's
-        # and rich's threads running.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["extractor.batch"])
-        self.pool = ProcessPool(max_workers=jobs, max_tasks=MAX_TASKS, context=context,
-                                initializer=_one_ocr_thread)
-        self.task, self.options, self.timeout = task, options, timeout
-        self.futures: dict = {}
-        self.slots = jobs * IN_FLIGHT_PER_WORKER
-
-    @property
-    def pending(self) -> int:
-        return len(self.futures)
-
-    def submit(self, job: Job) -> None:
-        future = self.pool.schedule(self.task, (job, self.options), timeout=self.timeout)
-        self.futures[future] = (job, time.perf_counter())
-
-    def completed(self, timeout: float | None = None) -> list[Outcome]:
-        from pebble import ProcessExpired
-
-        done, _ = wait(list(self.futures), timeout=timeout, return_when=FIRST_COMPLETED)
-        outcomes = []
-        for future in done:
-            job, start = self.futures.pop(future)
-            seconds = time.perf_counter() - start
-            try:
-                outcomes.append(future.result())
-            except FutureTimeout:
-                outcomes.append(_timed_out(job, self.timeout, seconds))
-            except ProcessExpired as exc:
-                outcomes.append(_crashed(job, f"exit code {exc.exitcode}", seconds))
-        return outcomes
-
-    def close(self) -> None:
-        self.pool.stop()
-        self.pool.join()
-
-
-class DaskExecutor:
-    """The same task on a dask.distributed cluster."""
-
-    POLL = 1.0  # seconds between checks of the time limit
-
-    def __init__(self, scheduler: str, task: Task, options: Options, timeout: float) -> None:
-        from distributed import Client
-
-        try:
-            self.client = Client(scheduler, timeout=30)
-        except (OSError, TimeoutError) as exc:
-            raise SchedulerError(f"{scheduler}: cannot reach the Dask scheduler ({exc})") from None
-        self.task, self.options, self.timeout = task, options, timeout
-        self.futures: dict = {}  # key → (future, job, submitted)
-        self.seen_processing: dict[str, float] = {}
-        workers = self.client.scheduler_info()["workers"].values()
-        self.slots = max(1, sum(w.get("nthreads", 1) for w in workers)) * IN_FLIGHT_PER_WORKER
-
-    @property
-    def pending(self) -> int:
-        return len(self.futures)
-
-    def submit(self, job: Job) -> None:
-        future = self.client.submit(self.task, job, self.options, pure=False)
-        self.futures[future.key] = (future, job, time.perf_counter())
-
-    def completed(self, timeout: float | None = None) -> list[Outcome]:
-        from distributed import wait as dask_wait
-
-        until = None if timeout is None else time.perf_counter() + timeout
-        while True:
-            futures = [f for f, _, _ in self.futures.values()]
-            poll = self.POLL if until is None else max(0.0, min(self.POLL, until - time.perf_counter()))
-            try:
-                dask_wait(futures, timeout=poll, return_when="FIRST_COMPLETED")
-            except TimeoutError:
-                pass
-            outcomes = [self._outcome(key) for key, (f, _, _) in list(self.futures.items())
-                        if f.done()]
-            outcomes += self._enforce_time_limit()
-            if outcomes or (until is not None and time.perf_counter() >= until):
-                return outcomes
-
-    def _outcome(self, key: str) -> Outcome:
-        future, job, submitted = self.futures.pop(key)
-        self.seen_processing.pop(key, None)
-        if future.status == "finished":
-            return future.result()
-        return _crashed(job, f"{type(future.exception()).__name__}: {future.exception()}",
-                        time.perf_counter() - submitted)
-
-    def _enforce_time_limit(self) -> list[Outcome]:
-        """Files processing on a worker for longer than the limit: the worker is restarted
-        (dask has no task time limit) and the file recorded as timed out."""
-        now = time.perf_counter()
-        over: dict[str, list[str]] = {}
-        for worker, keys in self.client.processing().items():
-            for key in keys:
-                if key in self.futures:
-                    started = self.seen_processing.setdefault(key, now)
-                    if now - started > self.timeout:
-                        over.setdefault(worker, []).append(key)
-        outcomes = []
-        for worker, keys in over.items():
-            for key in keys:
-                future, job, _ = self.futures.pop(key)
-                future.cancel()
-                outcomes.append(_timed_out(job, self.timeout, now - self.seen_processing.pop(key)))
-            self.client.restart_workers([worker], raise_for_error=False)
-        return outcomes
-
-    def close(self) -> None:
-        self.client.close()
-
-
-def _one_ocr_thread() -> None:
-    """A local worker's OCR engine runs on one thread (unless the user chose otherwise)."""
-    os.environ.setdefault(THREADS_VARIABLE, "1")
 
 
 def largest_first(files: list[Path]) -> list[Path]:
@@ -304,15 +77,6 @@ def largest_first(files: list[Path]) -> list[Path]:
 
     return sorted(files, key=size, reverse=True)
 
-
-def _timed_out(job: Job, limit: float, seconds: float) -> Failed:
-    return Failed(job.path, job.sha256, "timeout",
-                  f"{job.path}: extraction took longer than the {limit:g} s time limit", seconds)
-
-
-def _crashed(job: Job, why: str, seconds: float) -> Failed:
-    return Failed(job.path, job.sha256, "crashed",
-                  f"{job.path}: the worker died while extracting this file ({why})", seconds)
 
 
 class Progress(Protocol):
@@ -352,7 +116,7 @@ def run_batch(
     summary.manifest_unused = len(entries.keys() - {str(p.resolve()) for p in files})
     with Store(store_path) as store:
         stored = store.stored_shas(__version__, options.knowledge.fingerprint)
-        failed_before = set() if retry_errors else store.failed_files(__version__)
+        failed_before = {} if retry_errors else store.failed_files(__version__)
         if executor == "dask":
             pool: Executor = DaskExecutor(scheduler, task, options, timeout)
         else:
@@ -365,12 +129,13 @@ def run_batch(
             pool.close()
             if progress is not None:
                 progress.stop()
+        summary.conflicts = conflicting_copies(store)
     summary.seconds = time.perf_counter() - start
     return summary
 
 
 def _drive(files: Iterator[Path], pool: Executor, store: Store, stored: set[str],
-           failed_before: set, entries: dict[str, ManifestEntry], summary: Summary,
+           failed_before: dict[tuple[str, str | None], tuple[str, str]], entries: dict[str, ManifestEntry], summary: Summary,
            shown: Progress | None) -> None:
     """Feed the pool and write the outcomes as they arrive."""
     in_flight: set[str] = set()
@@ -403,6 +168,7 @@ def _drive(files: Iterator[Path], pool: Executor, store: Store, stored: set[str]
         store.add_error(outcome.path, outcome.sha256, __version__, outcome.kind,
                         outcome.message, outcome.seconds)
         summary.failures[outcome.kind] += 1
+        summary.failed_files.append(outcome)
         advance(failed=True)
 
     def dispatch(job: Job) -> None:
@@ -423,9 +189,13 @@ def _drive(files: Iterator[Path], pool: Executor, store: Store, stored: set[str]
             except OSError as exc:
                 record(Failed(name, None, "not_found", f"{name}: cannot be read ({exc.strerror})"))
                 continue
-            if sha in stored or (name, sha) in failed_before:
+            if sha in stored:
                 summary.skipped += 1
                 advance()
+                continue
+            if (name, sha) in failed_before:  # a failure, not "already in the store"
+                summary.failed_before.append(Failed(name, sha, *failed_before[name, sha]))
+                advance(failed=True)
                 continue
             dispatch(Job(name, sha, entries.get(str(path.resolve()))))
 
@@ -451,3 +221,31 @@ def _drive(files: Iterator[Path], pool: Executor, store: Store, stored: set[str]
             fill()
     finally:  # stopped by an error or Ctrl-C: what is finished is still kept
         write()
+
+
+
+def conflicting_copies(store: Store) -> list[str]:
+    """Reports of one body and year stored from files of other content (a PDF and its HTML
+    page, a corrected edition) whose printed numbers differ: each a line naming the files and
+    the first differing cells. Which copy is right is the reader's call, not a silent pick."""
+    frame = store.frame(
+        'SELECT r.body, r.year, r.path, v.key, v.value_exact FROM reports r JOIN "values" v '
+        "USING (sha256, extractor_version) WHERE r.extractor_version = ? AND NOT v.derived "
+        "AND (r.body, r.year) IN (SELECT (body, year) FROM reports WHERE extractor_version = ? "
+        "GROUP BY body, year HAVING count(*) > 1) ORDER BY r.body, r.year, r.path, v.key",
+        [__version__, __version__])
+    lines = []
+    for (body, year), group in frame.groupby(["body", "year"], sort=True):
+        cells = {path: dict(zip(rows["key"], rows["value_exact"]))
+                 for path, rows in group.groupby("path", sort=True)}
+        paths = list(cells)
+        first = cells[paths[0]]
+        for other in paths[1:]:
+            differ = sorted(k for k in first.keys() | cells[other].keys()
+                            if first.get(k) != cells[other].get(k))
+            if differ:
+                shown = ", ".join(f"{k} {first.get(k)} vs {cells[other].get(k)}"
+                                  for k in differ[:3])
+                lines.append(f"{body} {year}: {paths[0]} and {other} differ in {len(differ)} "
+                             f"cells ({shown}{', …' if len(differ) > 3 else ''})")
+    return lines

@@ -15,27 +15,52 @@ import typer
 from .cli_common import (
     EXIT_FINDINGS,
     EXIT_INPUT,
+    FileProgress,
     LimitOption,
     BomOption,
     OcrMode,
     OcrOption,
     PatternsOption,
     RulesOption,
+    Verbosity,
     fail,
     knowledge_of,
     limits_of,
+    quiet,
     reports_of,
+    show_logs,
 )
 from .commands_bulk import register
 from .inputs import walk
 
 app = typer.Typer(
-    add_completion=False,
     no_args_is_help=True,
     help="Extract and audit 政府信息公开工作年度报告 (government information-disclosure annual reports).",
     pretty_exceptions_enable=False,
 )
 register(app)
+
+
+def _show_version(shown: bool) -> None:
+    if shown:
+        from .version import __version__
+
+        typer.echo(f"nianbao {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also a line per file, every warning, and the traceback of an internal error, on stderr.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only results and errors: no progress, summaries or warnings.")] = False,
+) -> None:
+    """Options for every command; they come before the command: `nianbao -q extract …`."""
+    if verbose and quiet:
+        raise fail("-v and -q: choose one")
+    Verbosity.level = Verbosity.VERBOSE if verbose else Verbosity.QUIET if quiet else Verbosity.NORMAL
+    show_logs()
 
 
 class ExtractFormat(str, Enum):
@@ -68,7 +93,8 @@ def extract(
     """Extract the three standard tables of each report into the canonical schema."""
     from rich.console import Console
 
-    from .export import BOM, render, report_json, tidy_csv
+    from .export import BOM, report_json, tidy_csv
+    from .terminal import render
 
     knowledge = knowledge_of(patterns, rules)
     limits = limits_of(limit)
@@ -91,7 +117,7 @@ def extract(
             out.write(tidy_csv([report], header=first_csv))
             first_csv = False
         else:
-            render(report, console, knowledge)
+            render(report, console, knowledge, warnings=not quiet())
         out.flush()
     if output is not None:
         out.close()
@@ -132,7 +158,8 @@ class FailOn(str, Enum):
 
 @app.command()
 def audit(
-    files: Annotated[list[Path], typer.Argument(help="Report files or directories; reports of one body in consecutive years are audited together.")],
+    files: Annotated[Optional[list[Path]], typer.Argument(help="Report files or directories; reports of one body in consecutive years are audited together.")] = None,
+    store: Annotated[Optional[Path], typer.Option("--store", help="Report the audits a `nianbao batch` store holds instead, without extracting again.")] = None,
     fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.table,
     fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a finding is at least this severe.")] = FailOn.error,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
@@ -148,11 +175,17 @@ def audit(
     from .audit.model import SEVERITY_ORDER
     from .schema import dumps
 
+    if bool(files) == bool(store):
+        raise fail("audit: give report files, or --store STORE")
     knowledge = knowledge_of(patterns, rules)
-    extracted = list(reports_of(files, knowledge, ocr.value, limits_of(limit)))
-    reports = [report for _, report in extracted if report is not None]
-    failed = len(reports) < len(extracted)
-    results = audit_series(reports, knowledge=knowledge)
+    if store is not None:
+        reports, results = _stored_audits(store)
+        failed = False
+    else:
+        extracted = list(reports_of(files, knowledge, ocr.value, limits_of(limit)))
+        reports = [report for _, report in extracted if report is not None]
+        failed = len(reports) < len(extracted)
+        results = audit_series(reports, knowledge=knowledge)
     out = _writer(output)
     if fmt == AuditFormat.json:
         for result in results:
@@ -160,9 +193,11 @@ def audit(
     elif fmt == AuditFormat.html:
         from .audit.html import render_html
 
-        out.write(render_html(list(zip(reports, results))))
+        out.write(render_html(list(zip(reports, results)), knowledge.layouts))
     else:
-        _render_findings(results, Console(file=out))
+        from .terminal import render_findings
+
+        render_findings(results, Console(file=out))
     if output is not None:
         out.close()
     if failed:
@@ -173,26 +208,29 @@ def audit(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _render_findings(results, console) -> None:
-    from rich.table import Table
+def _stored_audits(store: Path) -> tuple[list, list]:
+    """The reports of a store and their stored single-report audits (no tallies: the store
+    keeps findings), by body and year."""
+    from .version import __version__
+    from .audit.model import AuditResult
+    from .errors import NianbaoError
+    from .store import Store
 
-    for result in results:
-        title = f"{result.file} · {result.agency or '?'} · {result.year or '?'}"
-        if result.previous:
-            title += f" (with {result.previous})"
-        if not result.findings:
-            console.print(f"[bold]{title}[/bold]: [green]no findings[/green]")
-            continue
-        table = Table(title=title, title_justify="left", show_lines=False)
-        for column in ("severity", "rule", "expected", "printed", "cause"):
-            table.add_column(column, no_wrap=True)
-        # Chinese has no spaces to wrap at: fold the message rather than cut it with "…".
-        table.add_column("message", overflow="fold", ratio=1)
-        colours = {"error": "red", "warning": "yellow", "info": "blue"}
-        for f in result.findings:
-            table.add_row(f"[{colours[f.severity]}]{f.severity}[/]", f.rule, str(f.expected),
-                          str(f.actual), f.likely_cause, f.message_zh)
-        console.print(table)
+    try:
+        with Store(store, read_only=True) as opened:
+            rows = opened.con.execute(
+                "SELECT sha256, source, agency, year FROM reports WHERE extractor_version = ? "
+                "ORDER BY body, year, path", [__version__]).fetchall()
+            if not rows:
+                raise fail(f"{store}: no report read by nianbao {__version__} "
+                           "(nianbao batch reads them)")
+            reports = [opened.report(sha, __version__) for sha, *_ in rows]
+            results = [AuditResult(file=source, agency=agency, year=year,
+                                   findings=opened.findings(sha, __version__))
+                       for sha, source, agency, year in rows]
+    except NianbaoError as exc:
+        raise fail(exc) from None
+    return reports, results
 
 
 class EvalFormat(str, Enum):
@@ -223,55 +261,28 @@ def evaluate_command(
     limits = limits_of(limit)
     knowledge = knowledge_of(patterns, rules)
     documents = [p for p in walk(files) if p.parent.resolve() != truth.resolve()]
-    result = evaluate(documents, truth,
-                      lambda path: run(path, knowledge=knowledge, limits=limits), knowledge)
+    with FileProgress(len(documents), "eval") as shown:
+        def extract_one(path: Path):
+            shown.working_on(path)
+            try:
+                return run(path, knowledge=knowledge, limits=limits)
+            finally:
+                shown.advance()
+
+        result = evaluate(documents, truth, extract_one, knowledge)
     if not result.documents:
         raise fail(f"no document with a truth file in {truth}")
     out = _writer(output)
     if fmt == EvalFormat.json:
         out.write(dumps(result.model_dump(mode="python")) + "\n")
     else:
-        _render_evaluation(result, Console(file=out))
+        from .terminal import render_evaluation
+
+        render_evaluation(result, Console(file=out))
     if output is not None:
         out.close()
     if any(d.error for d in result.documents):
         raise typer.Exit(EXIT_INPUT)
-
-
-def _render_evaluation(result, console) -> None:
-    from rich.table import Table
-
-    from .schema import RELIABLE
-
-    table = Table(title="extraction and audit against truth", title_justify="left")
-    # The file name must stay whole to be found again; the short counts fold if they must.
-    table.add_column("document", overflow="fold")
-    for column in ("exact", "missing", "wrong", "extra", "findings", "unexpected errors"):
-        table.add_column(column, overflow="fold")
-    for d in result.documents:
-        if d.error:
-            table.add_row(d.file, f"[red]{d.error}[/red]", "", "", "", "", "")
-            continue
-        colour = "green" if d.exact == d.cells else "yellow"
-        table.add_row(d.file, f"[{colour}]{d.exact}/{d.cells}[/]", str(len(d.missing)),
-                      str(len(d.wrong)), str(len(d.extra)),
-                      f"{d.findings_matched}/{d.findings_expected} (found {d.findings_found})",
-                      str(len(d.unexpected_errors)))
-    console.print(table)
-    for d in result.documents:
-        for w in d.wrong[:10]:
-            console.print(f"  {d.file}: {w.key} expected {w.expected} got {w.got} "
-                          f"(confidence {w.confidence:g}{'' if w.flagged else ', not flagged'})")
-        for key in d.missing[:10]:
-            console.print(f"  {d.file}: {key} missing")
-        for message in d.unexpected_errors + d.missed_findings:
-            console.print(f"  {d.file}: finding {message}")
-    precision = "—" if result.findings_precision is None else f"{result.findings_precision:.1%}"
-    recall = "—" if result.findings_recall is None else f"{result.findings_recall:.1%}"
-    wrong = (f"{result.wrong} wrong, {result.wrong - result.wrong_unflagged} of them flagged "
-             f"(confidence < {RELIABLE:g}); ") if result.wrong else ""
-    console.print(f"[bold]cells {result.exact}/{result.cells} exact ({result.exact_rate:.2%}); "
-                  f"{wrong}findings precision {precision}, recall {recall}[/bold]")
 
 
 @app.command()
@@ -289,8 +300,26 @@ def schema(
         out.close()
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+def main() -> None:
+    """The `nianbao` command: no traceback reaches the user (an internal error is one line,
+    its traceback with -v), also on a console whose encoding has no Chinese."""
+    # Error lines name files, often in Chinese: on such a console they are escaped, not lost.
+    if hasattr(sys.stderr, "reconfigure"):
+        sys.stderr.reconfigure(errors="backslashreplace")
+    try:
+        app(prog_name="nianbao")
+    except UnicodeEncodeError:
+        encoding = getattr(sys.stdout, "encoding", "?")
+        typer.echo(f"nianbao: this console's encoding ({encoding}) cannot print Chinese: set "
+                   "PYTHONIOENCODING=utf-8 (or a UTF-8 locale), or write to a file with -o",
+                   err=True)
+        sys.exit(EXIT_INPUT)
+    except Exception as exc:
+        if Verbosity.level >= Verbosity.VERBOSE:
+            raise
+        typer.echo(f"nianbao: internal error ({type(exc).__name__}: {exc}); -v shows where",
+                   err=True)
+        sys.exit(EXIT_INPUT)
 
 
 if __name__ == "__main__":  # pragma: no cover

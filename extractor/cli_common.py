@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -65,23 +66,174 @@ def knowledge_of(patterns: list[Path] | None, rules: list[Path] | None = None):
         raise fail(exc) from None
 
 
+STDIN = Path("-")
+
+
 def reports_of(files: list[Path], knowledge, ocr: str, limits: Limits = DEFAULT_LIMITS):
-    """Extract every report under `files` with `knowledge`, one at a time; a failure is one
-    line on stderr and the next file goes on. Yields (path, report or None). No report file
-    at all ends the command at once: nothing could succeed."""
-    from .errors import NianbaoError
+    """Extract every report under `files` with `knowledge`, one at a time (`-` is standard
+    input, read by its content like any file); a failure is one line on stderr and the next
+    file goes on. Yields (path, report or None). No report file at all ends the command at
+    once: nothing could succeed."""
     from .inputs import walk
-    from .pipeline import extract
 
     paths = walk(files)
     if not paths:
         raise fail(f"no report files in {', '.join(map(str, files))}")
-    for path in paths:
-        try:
-            yield path, extract(path, knowledge=knowledge, ocr=ocr, limits=limits)
-        except NianbaoError as exc:
-            typer.echo(f"nianbao: {exc}", err=True)
-            yield path, None
-        except Exception as exc:  # a bug of ours on this file must not stop the others
-            typer.echo(f"nianbao: {path}: internal error ({type(exc).__name__}: {exc})", err=True)
-            yield path, None
+    with FileProgress(len(paths), "extract") as shown:
+        for path in paths:
+            shown.working_on(path)
+            yield path, _report_of(path, knowledge, ocr, limits)
+            shown.advance()
+
+
+def _report_of(path: Path, knowledge, ocr: str, limits: Limits):
+    import sys
+    import time
+
+    from .errors import NianbaoError
+    from .load import load_bytes
+    from .pipeline import extract, extract_document
+
+    start = time.perf_counter()
+    try:
+        if path == STDIN:
+            document = load_bytes(sys.stdin.buffer.read(), Path("<stdin>"), ocr=ocr,
+                                  limits=limits)
+            report = extract_document(document, knowledge=knowledge, limits=limits)
+        else:
+            report = extract(path, knowledge=knowledge, ocr=ocr, limits=limits)
+    except NianbaoError as exc:
+        typer.echo(f"nianbao: {exc}", err=True)
+        return None
+    except Exception as exc:  # a bug of ours on this file must not stop the others
+        typer.echo(f"nianbao: {path}: internal error ({type(exc).__name__}: {exc})", err=True)
+        if verbose():
+            import traceback
+
+            traceback.print_exc()
+        return None
+    note(f"{report.meta.path}: format {report.meta.format}, {len(report.values)} values, "
+         f"{len(report.warnings)} warnings, {time.perf_counter() - start:.1f} s")
+    if verbose():
+        for w in report.warnings:
+            typer.echo(f"nianbao: {path}: warning {w.code}: {w.message}", err=True)
+    return report
+
+class Verbosity:
+    """How much a command says besides its results, set once by `nianbao -q/-v`: quiet prints
+    results and errors only; verbose adds a line per file, every warning on stderr, and the
+    traceback of an internal error."""
+
+    QUIET, NORMAL, VERBOSE = -1, 0, 1
+    level = NORMAL
+
+
+def verbose() -> bool:
+    return Verbosity.level >= Verbosity.VERBOSE
+
+
+def quiet() -> bool:
+    return Verbosity.level <= Verbosity.QUIET
+
+
+def note(message: str) -> None:
+    """A line on stderr in verbose mode only."""
+    if verbose():
+        typer.echo(f"nianbao: {message}", err=True)
+
+
+class Bars:
+    """The one live display on stderr (rich shows one at a time): a bar over the files of a run
+    and one over the OCR pages of a file. Only on a terminal, never with -q, gone when done, so
+    piped output and logs stay as they were."""
+
+    progress = None
+    console = None
+
+    @classmethod
+    def add(cls, label: str, total: int):
+        """A new bar (its task id), or None where bars are not shown."""
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+            TimeRemainingColumn
+
+        cls.console = cls.console or Console(stderr=True)
+        if quiet() or not cls.console.is_interactive:
+            return None
+        if cls.progress is None:
+            cls.progress = Progress(TextColumn("{task.fields[label]}"), BarColumn(),
+                                    MofNCompleteColumn(), TimeRemainingColumn(),
+                                    TextColumn("{task.description}"), console=cls.console,
+                                    transient=True)
+            cls.progress.start()
+        return cls.progress.add_task("", total=total, label=label)
+
+    @classmethod
+    def update(cls, task, **changes) -> None:
+        if task is not None and cls.progress is not None:
+            cls.progress.update(task, **changes)
+
+    @classmethod
+    def remove(cls, task) -> None:
+        if task is None or cls.progress is None:
+            return
+        cls.progress.remove_task(task)
+        if not cls.progress.tasks:
+            cls.progress.stop()
+            cls.progress = None
+
+
+class FileProgress:
+    """A bar over the files of a run (`extract DIR`, `audit`, `eval`), for more than one file."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.label, self.task = total, label, None
+
+    def __enter__(self) -> FileProgress:
+        if self.total > 1:
+            self.task = Bars.add(self.label, self.total)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        Bars.remove(self.task)
+
+    def working_on(self, path: Path) -> None:
+        Bars.update(self.task, description=path.name)
+
+    def advance(self) -> None:
+        Bars.update(self.task, advance=1)
+
+
+class PageProgress(logging.Handler):
+    """The stages' log records on stderr: with -v each as a line; those that count steps of a
+    long job (`extra={"step": (done, total)}`: OCR pages) as a bar."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.task = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if verbose():
+            line = f"nianbao: {record.getMessage()}"
+            if Bars.progress is not None:  # above the bars, not through them
+                Bars.progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
+            else:
+                typer.echo(line, err=True)
+        step = getattr(record, "step", None)
+        if step is None:
+            return
+        done, total = step
+        if self.task is None:
+            self.task = Bars.add(getattr(record, "job", "working"), total)
+        Bars.update(self.task, completed=done)
+        if done >= total:
+            Bars.remove(self.task)
+            self.task = None
+
+
+def show_logs() -> None:
+    """Route the stages' logging (the `extractor` loggers) to stderr as PageProgress shows it."""
+    logger = logging.getLogger("extractor")
+    logger.setLevel(logging.INFO)
+    if not any(isinstance(h, PageProgress) for h in logger.handlers):
+        logger.addHandler(PageProgress())

@@ -12,6 +12,8 @@ class Code(str, Enum):
     DOCUMENT = "document"
     # A standard table of the report was not found at all.
     TABLE_MISSING = "table_missing"
+    # Tables were found but not one cell holds a number (a blank template, a form not filled in).
+    NO_VALUES = "no_values"
     # A table was found but some of the template's rows were not.
     ROWS_MISSING = "rows_missing"
     # A row without a readable label, placed by its position among its neighbours.

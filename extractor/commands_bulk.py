@@ -7,7 +7,6 @@ stderr and exit code 2 here and only here.
 from __future__ import annotations
 
 import os
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +14,7 @@ from typing import Annotated
 import typer
 
 from .cli_common import (
+    EXIT_INPUT,
     BomOption,
     LimitOption,
     OcrMode,
@@ -24,6 +24,7 @@ from .cli_common import (
     fail,
     knowledge_of,
     limits_of,
+    quiet,
 )
 from .errors import NianbaoError
 
@@ -66,6 +67,7 @@ def batch(
     executor: Annotated[Executor, typer.Option("--executor", help="Run the workers locally or on a Dask cluster.")] = Executor.local,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, tcp://HOST:PORT.")] = None,
     retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Try again the files that failed in an earlier run.")] = False,
+    allow_failures: Annotated[bool, typer.Option("--allow-failures", help="Exit 0 even when files failed (they are still listed).")] = False,
     patterns: PatternsOption = None,
     rules: RulesOption = None,
     ocr: OcrOption = OcrMode.auto,
@@ -74,7 +76,8 @@ def batch(
     """Extract and audit every report under PATHS into a store; resumable, one bad file never stops it."""
     from rich.console import Console
 
-    from .batch import Options, run_batch
+    from .batch import run_batch
+    from .batch_task import Options
 
     console = Console(stderr=True)
     options = Options(knowledge=knowledge_of(patterns, rules), ocr=ocr.value,
@@ -83,10 +86,23 @@ def batch(
         summary = run_batch(
             paths, store, jobs=jobs, manifest=manifest, timeout=timeout, options=options,
             executor=executor.value, scheduler=scheduler, retry_errors=retry_errors,
-            progress=_BatchProgress(console))
+            progress=None if quiet() else _BatchProgress(console))
     except NianbaoError as exc:
         raise fail(exc) from None
-    _print_summary(console, summary, store)
+    if not quiet():
+        _print_summary(console, summary, store)
+    for line in summary.conflicts:
+        console.print("[yellow]warning[/] two copies of one report differ: ", end="")
+        console.print(line, markup=False, soft_wrap=True)
+    failed = summary.failed_files + summary.failed_before
+    for outcome in failed:  # the message starts with the file's path
+        console.print(f"[red]failed[/] {outcome.kind}: ", end="")
+        console.print(outcome.message, markup=False, soft_wrap=True)
+    if summary.failed_before:
+        console.print(f"{len(summary.failed_before)} of these failed in an earlier run: "
+                      "--retry-errors tries them again", markup=False)
+    if failed and not allow_failures:
+        raise typer.Exit(EXIT_INPUT)
 
 
 class _BatchProgress:
@@ -136,6 +152,8 @@ def _print_summary(console, summary, store: Path) -> None:
                                                         summary.duplicates),
             ("failed", summary.failed)]
     rows += [(f"  {kind}", n) for kind, n in sorted(summary.failures.items())]
+    if summary.failed_before:
+        rows.append(("failed in an earlier run", len(summary.failed_before)))
     if summary.manifest_unused:
         rows.append(("[yellow]manifest rows naming no file found", summary.manifest_unused))
     rate = summary.processed / summary.seconds if summary.seconds else 0.0
@@ -208,7 +226,9 @@ def history(
     if body and result.panel.empty:
         raise fail(f"{store}: no report of a body named like {body!r}")
     if fmt == HistoryFormat.table:
-        _render_history(result, keys)
+        from .terminal import render_history
+
+        render_history(result, keys)
         return
     try:
         to.mkdir(parents=True, exist_ok=True)
@@ -224,95 +244,6 @@ def history(
         else:
             frame.to_parquet(target, index=False)
         typer.echo(str(target))
-
-
-def _render_history(result, keys: bool = False) -> None:
-    """Per body: the harmonized series × years (the crosswalk's exactness and how each value
-    was obtained marked on it), with `keys` every key × years, then the cross-year rule
-    tallies and findings."""
-    from rich.console import Console
-
-    console = Console(file=sys.stdout)
-    for name in result.bodies:
-        console.print(_series_table(result.series[result.series["body"] == name], name))
-        if keys:
-            console.print(_key_table(result.panel[result.panel["body"] == name], name))
-        checks = result.checks[result.checks["body"] == name]
-        for row in checks.itertuples():
-            console.print(f"{row.year} with {row.previous_year}: {row.rule} — {row.checked} "
-                          f"checked, {row.failed} failed, {row.skipped} skipped", markup=False)
-        for row in result.findings[result.findings["body"] == name].itertuples():
-            colour = "red" if row.severity == "error" else "yellow"
-            console.print(f"[{colour}]{row.severity}[/] {row.year}: ", end="")
-            console.print(row.message_zh, markup=False)
-    console.print("≈ close, ~ approximate: how the keys match the series (unmarked: exact); "
-                  "(…) reconstructed from another year's report; [low, high] an interval; "
-                  "ᵖ stated only in the prose; (d) derived from printed values", markup=False)
-
-
-def _series_table(series, name: str):
-    from rich.table import Table
-    from rich.text import Text
-
-    years = sorted(series["year"].unique())
-    formats = {row.year: row.format for row in series.itertuples() if not _blank(row.format)}
-    table = Table(title=f"{name} — harmonized series", title_justify="left")
-    table.add_column("series")
-    for year in years:
-        table.add_column(f"{year}\n{formats.get(year) or 'no report'}", justify="right")
-    cells: dict[tuple[str, int], str] = {}
-    labels: dict[str, str] = {}
-    for row in series.itertuples():
-        cells[(row.series, row.year)] = _series_cell(row)
-        labels[row.series] = f"{row.label} {row.series}"
-    for key in dict.fromkeys(series["series"]):
-        table.add_row(Text(labels[key]), *(Text(cells.get((key, y), "")) for y in years))
-    return table
-
-
-def _series_cell(row) -> str:
-    if _blank(row.value_exact):
-        text = "" if _blank(row.low) else f"[{row.low:g}, {row.high:g}]"
-    else:
-        text = row.value_exact
-    text += {"close": "≈", "approximate": "~"}.get(row.exactness, "")
-    if row.status == "prose":
-        text += "ᵖ"
-    return f"({text})" if row.status == "reconstructed" and text else text
-
-
-def _key_table(panel, name: str):
-    from rich.table import Table
-    from rich.text import Text
-
-    years = sorted(panel["year"].unique())
-    table = Table(title=name, title_justify="left")
-    table.add_column("key")
-    for year in years:
-        table.add_column(str(year), justify="right")
-    cells: dict[tuple[str, int], str] = {}
-    for row in panel.itertuples():
-        cells.setdefault((row.key, row.year), _cell(row))
-    for key in sorted(panel["key"].unique()):
-        table.add_row(key, *(Text(cells.get((key, y), "")) for y in years))
-    return table
-
-
-def _blank(value) -> bool:
-    """None or NaN: a pandas column of numbers and None holds NaN for the missing ones."""
-    import pandas as pd
-
-    return value is None or bool(pd.isna(value))
-
-
-def _cell(row) -> str:
-    if row.status == "printed":
-        return "" if _blank(row.value_exact) else row.value_exact
-    if row.status == "derived":
-        return f"{row.value_exact} (d)"
-    if not _blank(row.value_exact):
-        return f"~{row.value_exact}"
-    return f"[{row.low:g}, {row.high:g}]"
 
 
 def serve(

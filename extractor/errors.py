@@ -3,10 +3,12 @@
 Stages raise these with a one-line message; only the CLI turns them into stderr and an exit
 code. Anything else escaping a stage is a bug in nianbao, not the user's mistake. The bulk
 modules define theirs beside the code that raises them: `bodies.ManifestError`,
-`store.StoreError`, `batch.SchedulerError`.
+`store.StoreError`, `executors.SchedulerError`.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class NianbaoError(Exception):
@@ -51,3 +53,13 @@ class LimitExceeded(NianbaoError):
     """The input goes past one of `limits.Limits`; the message names the limit."""
 
     kind = "limit"
+
+
+def install_hint(extra: str) -> str:
+    """The command that installs an optional extra. nianbao is on no package index, so
+    `pip install 'nianbao[ocr]'` would find nothing: install from the checkout this code runs
+    from (an editable install's), or say where the checkout goes."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file():
+        return f"pip install -e '{checkout}[{extra}]'"
+    return f"pip install '<path to the nianbao checkout>[{extra}]'"

@@ -69,6 +69,9 @@ def extract_document(document: Document, *, knowledge: Knowledge | None = None,
             warnings.append(Warning(code=Code.TABLE_MISSING,
                                     message=f"table {knowledge.section_ordinal(name)} ({name}) "
                                             "not found"))
+    if values and all(v.value is None for v in values):
+        warnings.append(Warning(code="no_values", message="the tables are found but no cell "
+                                "holds a number: a blank template, or a form not filled in"))
     meta = report_meta(document, seg, knowledge.metadata)
     report = Report(
         meta=Meta(

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
-from .keys import join_key
+from .keys import Key, join_key
 from .legacy.knowledge import CUMULATIVE, PREFIX, LegacyKnowledge, TableSpec
 from .patterns import ApplicationRow, Patterns, TablePatterns
 from .schema import Report, Value
@@ -134,6 +135,62 @@ class Layouts:
         return [self.active(self.active_format(held, report.meta.format)),
                 self.applications(self.applications_format(held, report.meta.format)),
                 self.review()]
+
+    # -- labels of keys, for messages -------------------------------------------------------
+
+    def part_label(self, table: str, name: str) -> str:
+        """The printed label of a row, column, block or item `name` of `table` (tried first:
+        a rule's placeholder may name a part of another table), or of a legacy key; `name`
+        itself when nothing prints it."""
+        parts = self._parts
+        for where in (table, *(t for t in parts if t != table)):
+            if name in parts[where]:
+                return parts[where][name]
+        base = name.removesuffix(CUMULATIVE)
+        if base != name and base in parts["legacy"]:  # a legacy running total
+            return f"{parts['legacy'][base]}（{self.legacy_spec.columns.cumulative[0]}）"
+        return name
+
+    def cell_label(self, key: str) -> str:
+        """A cell as a reader finds it in the report: 表三「一、本年新收政府信息公开申请数量」行
+        「自然人」列, 表四「行政复议」「结果纠正」, 政府信息公开情况统计表「…」（历年累计）."""
+        parsed = Key.parse(key)
+        if parsed.table == "legacy":
+            spec = self.legacy_spec
+            label = self.part_label("legacy", key.removesuffix(CUMULATIVE))
+            if spec is None:
+                return f"「{label}」"
+            column = spec.columns.cumulative if key.endswith(CUMULATIVE) else spec.columns.year
+            return f"{spec.title or ''}「{label}」（{column[0]}）"
+        row = self.part_label(parsed.table, parsed.row)
+        column = self.part_label(parsed.table, parsed.column)
+        table = f"表{self.ordinals[parsed.table]}"
+        if parsed.table == "applications":
+            return f"{table}「{row}」行「{column}」列"
+        return f"{table}「{row}」「{column}」"
+
+    @cached_property
+    def _parts(self) -> dict[str, dict[str, str]]:
+        apps, review, active = (self.tables.applications, self.tables.review_litigation,
+                                self.tables.active)
+        spec = self.legacy_spec
+        return {
+            "applications": {**{r.key: self._row_label(r) for r in apps.rows},
+                             **{c.key: c.labels[0] for c in apps.columns}},
+            "review_litigation": {**{b.key: b.labels[0] for b in review.blocks},
+                                  **{f.key: f.labels[0] for f in review.fields}},
+            "active": {**{k: v.labels[0] for k, v in active.items.items()},
+                       **{k: v.labels[0] for k, v in active.fields.items()}},
+            "legacy": {PREFIX + k: labels[0] for k, labels in spec.rows.items()} if spec else {},
+        }
+
+    def _row_label(self, row: ApplicationRow) -> str:
+        """A table-3 row's label, under its group's: （三）不予公开·1.属于国家秘密."""
+        own = _numbered(row.number, row.labels[0])
+        head, dot, _ = row.key.partition(".")  # the group a sub-row's key names
+        group = self.tables.applications.groups.get(head) if dot else None
+        heading = _numbered(group.number, group.labels[0]) if group else own
+        return own if heading == own else f"{heading}·{own}"
 
     # -- table 二 -------------------------------------------------------------------------
 

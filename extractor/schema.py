@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .codes import Code
+from .keys import Key
 
 # legacy: the 统计表 of a pre-2019 report; prose: a legacy figure stated only in the narrative.
 TableName = Literal["active", "applications", "review_litigation", "legacy", "prose"]
@@ -138,9 +139,17 @@ class Report(_Model):
     warnings: list[Warning] = Field(default_factory=list)
 
     def value(self, key: str) -> int | Decimal | None:
-        """The printed (or, failing that, derived) value of `key`; None if absent or blank."""
+        """The printed (or, failing that, derived) value of `key`; None when the cell is
+        blank or carries no number ("—", "/", "无"), or when this report does not print it.
+        KeyError when `key` is not a canonical key at all (a typo must not read as a blank)."""
         found = self.get(key)
-        return found.value if found else None
+        if found is not None:
+            return found.value
+        try:
+            Key.parse(key)
+        except ValueError:
+            raise KeyError(key) from None
+        return None
 
     def get(self, key: str) -> Value | None:
         for v in self.values:

@@ -233,10 +233,11 @@ class Store:
             "AND patterns_fingerprint IS NOT DISTINCT FROM ?", [version, fingerprint]).fetchall()
         return {r[0] for r in rows}
 
-    def failed_files(self, version: str) -> set[tuple[str, str | None]]:
-        rows = self.con.execute("SELECT path, sha256 FROM errors WHERE extractor_version = ?",
-                                [version]).fetchall()
-        return {(r[0], r[1]) for r in rows}
+    def failed_files(self, version: str) -> dict[tuple[str, str | None], tuple[str, str]]:
+        """The files whose latest attempt failed: (path, sha256) → (error kind, message)."""
+        rows = self.con.execute("SELECT path, sha256, kind, message FROM errors "
+                                "WHERE extractor_version = ?", [version]).fetchall()
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
     # -- writing: whole reports (several per transaction) and errors ---------------------
 

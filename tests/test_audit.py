@@ -50,7 +50,12 @@ def test_seed_error_findings_exactly():
     assert [c.key for c in row_sum.cells] == [f"applications.new_received.{c}" for c in COLUMNS]
     assert row_sum.likely_cause == "publisher" and row_sum.difference == 4
     assert all(c.span for c in row_sum.cells)
-    assert "29126" in row_sum.message_zh and "29130" in row_sum.message_en
+    # The Chinese message names the row as the report prints it, the English one by its key.
+    assert row_sum.message_zh == ("表三「一、本年新收政府信息公开申请数量」行：各类申请人之和为 29126，"
+                                  "总计栏印为 29130（差 4）")
+    assert "new_received" in row_sum.message_en and "29130" in row_sum.message_en
+    carry = next(f for f in result.findings if f.rule == "carry_identity")
+    assert carry.message_zh.startswith("表三「自然人」列：")
 
 
 def test_seed_prose_rate_warning_and_every_other_claim_passes():
@@ -342,7 +347,7 @@ def test_a_total_printed_blank_is_a_gap_not_printed_zero(tmp_path):
     granted = next(f for f in findings if f.rule == "row_sum"
                    and any(c.key == "applications.granted.total" for c in f.cells))
     assert granted.actual == "blank" and granted.expected == 26
-    assert "留空" in granted.message_zh and "26" in granted.message_zh
+    assert granted.message_zh == "表三「（一）予以公开」行「总计」列留空，按勾稽关系应为 26"
     assert "prints 0" not in granted.message_en
 
 
@@ -355,3 +360,18 @@ def test_a_finding_on_a_cell_read_unsure_blames_extraction():
     row_sum = next(f for f in audit(report).findings if f.rule == "row_sum")
     assert (row_sum.severity, row_sum.likely_cause) == ("warning", "extraction")
     assert row_sum.category == "arithmetic"
+
+
+def test_every_chinese_message_names_printed_labels_not_keys(tmp_path):
+    """No canonical key (new_received, natural_person, legacy.…) inside a Chinese message, for
+    every finding on the bundled reports, modern and legacy."""
+    import re
+
+    from extractor.audit import audit_series
+
+    reports = [extract(p) for p in sorted(CORPUS.glob("*.txt")) + sorted(
+        (CORPUS / "legacy").glob("*.txt"))]
+    findings = [f for r in audit_series(reports) for f in r.findings]
+    assert len(findings) > 10
+    keyish = re.compile(r"[a-z]+_[a-z_]+|\b(?:applications|active|review_litigation|legacy)\.")
+    assert [f.message_zh for f in findings if keyish.search(f.message_zh)] == []

@@ -22,7 +22,8 @@ import typer
 from typer.testing import CliRunner
 
 from extractor import __version__, extract
-from extractor.batch import Job, Options, Stored, extract_file, run_batch
+from extractor.batch import run_batch
+from extractor.batch_task import Job, Options, Stored, extract_file
 from extractor.commands_bulk import register
 from extractor.errors import NianbaoError
 from extractor.knowledge import Knowledge
@@ -112,10 +113,12 @@ def test_batch_stores_every_good_report_and_one_error_row_per_bad_file(inputs, l
 
 
 def test_a_second_run_skips_everything(inputs, local_store):
-    root, _ = inputs
+    root, bad = inputs
     before = snapshot(local_store)
     summary = run_batch([root], local_store, jobs=2)
-    assert (summary.stored, summary.failed, summary.skipped) == (0, 0, summary.found)
+    # The bad files are failures again (from the store, not tried again), not "in the store".
+    assert (summary.stored, summary.failed, summary.skipped) == (0, 0, summary.found - 6)
+    assert sorted((f.path, f.kind) for f in summary.failed_before) == sorted(bad.items())
     assert snapshot(local_store) == before
 
 
@@ -156,6 +159,11 @@ def test_a_dying_or_hanging_worker_is_replaced_and_recorded(tmp_path):
         stored = {r[0] for r in opened.con.execute("SELECT path FROM reports").fetchall()}
     assert errors == {str(tmp_path / "crash.txt"): "crashed", str(tmp_path / "hang.txt"): "timeout"}
     assert stored == {str(tmp_path / "ok_a.txt"), str(tmp_path / "ok_b.txt")}
+    # Run again without --retry-errors: the timed-out file is a failure, not "in the store".
+    summary = run_batch([tmp_path], store, jobs=1)
+    # (crash.txt's content is stored, as ok_a.txt: that one is in the store.)
+    assert [(Path(f.path).name, f.kind) for f in summary.failed_before] == [("hang.txt", "timeout")]
+    assert summary.skipped == 3
     # Retrying the failures with a well-behaved worker: hang.txt is stored and its error row
     # goes; crash.txt is not tried again, its content is stored (as ok_a.txt).
     summary = run_batch([tmp_path], store, jobs=1, retry_errors=True)
@@ -196,7 +204,8 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
                                  "(SELECT count(*) FROM errors)").fetchone()[0]
     assert 20 <= kept < 66
     summary = run_batch([docs], killed, jobs=2)
-    assert summary.skipped == kept and summary.processed == 66 - kept
+    assert summary.skipped + len(summary.failed_before) == kept
+    assert summary.processed == 66 - kept
     assert snapshot(killed) == snapshot(reference)
 
 
@@ -205,9 +214,21 @@ def test_cli_batch_export_and_errors(inputs, local_store, tmp_path):
     register(app)
     runner = CliRunner()
     store = tmp_path / "cli.duckdb"
-    result = runner.invoke(app, ["batch", str(CORPUS), "--store", str(store), "--jobs", "2"])
-    assert result.exit_code == 0, result.output
+    scanned = CORPUS / "huaian_city_2024_scanned.pdf"
+    result = runner.invoke(app, ["batch", str(CORPUS), "--store", str(store), "--jobs", "2",
+                                 "--ocr", "never"])
+    # A failed file is listed by name and reason at the end, and the exit is not 0.
+    assert result.exit_code == 2, result.output
     assert "stored" in result.output and "files/s" in result.output
+    failed = [line for line in result.output.splitlines() if line.startswith("failed ")]
+    assert failed == [f"failed not_a_report: {scanned}: does not look like a 政府信息公开工作年度报告 "
+                      "(no section headings and no standard table found)"]
+    # Run again: the file is a failure still (from the store), not "already in the store".
+    result = runner.invoke(app, ["batch", str(CORPUS), "--store", str(store), "--jobs", "2",
+                                 "--ocr", "never", "--allow-failures"])
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.output.splitlines() if line.startswith("failed ")] == failed
+    assert "1 of these failed in an earlier run" in result.output
     for fmt in ("parquet", "csv"):
         result = runner.invoke(app, ["export", str(local_store), "--to", str(tmp_path / fmt),
                                      "-f", fmt])
@@ -257,6 +278,8 @@ def test_notebook_runs_top_to_bottom(name):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    # Chinese labels are drawn (matplotlib warns of every glyph its font lacks).
+    assert "missing from font" not in text and "no font with Chinese glyphs" not in text
     if name.startswith("01"):
         assert "0 failed" in text and any("image/png" in o.get("data", {}) for o in outputs)
     elif name.startswith("03"):
@@ -352,7 +375,7 @@ def test_finished_reports_share_transactions_and_none_is_held_back(tmp_path, int
     summary = Summary(found=len(files))
 
     def run():
-        _drive(iter(files), _Burst(log, interrupt), _SpyStore(log), set(), set(), {}, summary, None)
+        _drive(iter(files), _Burst(log, interrupt), _SpyStore(log), set(), {}, {}, summary, None)
 
     if interrupt:  # Ctrl-C while waiting: what had finished is written on the way out
         with pytest.raises(KeyboardInterrupt):
@@ -388,3 +411,42 @@ def test_other_patterns_read_the_store_again(tmp_path):
         assert len(rows) == 1 and rows[0][1] == knowledge.fingerprint  # the old reading replaced
         report = opened.report(rows[0][0], __version__)
     assert report.value("active.other_services.decisions") == 77300440
+
+
+def test_two_copies_of_one_report_with_different_numbers_are_a_warning(tmp_path):
+    """The same body and year from files of other content: the same numbers (a re-saved copy)
+    say nothing; different numbers are a warning naming both files, not a silent pick."""
+    text = (CORPUS / "sanming_city_2021.txt").read_text(encoding="utf-8")
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(text + "\n\n", encoding="utf-8")
+    summary = run_batch([tmp_path], tmp_path / "s.duckdb", jobs=1)
+    assert summary.stored == 2 and summary.conflicts == []
+    received = extract(tmp_path / "a.txt").get("applications.new_received.total")
+    assert received.span
+    start, end = received.span
+    changed = text[:start] + str(received.value + 1) + text[end:]
+    (tmp_path / "c.txt").write_text(changed, encoding="utf-8")
+    summary = run_batch([tmp_path], tmp_path / "s.duckdb", jobs=1)
+    value = received.value
+    assert summary.conflicts == [
+        f"三明市人民政府 2021: {tmp_path / 'a.txt'} and {tmp_path / 'c.txt'} differ in 1 cells "
+        f"(applications.new_received.total {value} vs {value + 1})"]
+
+
+def test_notebooks_find_a_font_with_chinese_glyphs(monkeypatch, capsys):
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    monkeypatch.syspath_prepend(str(ROOT / "notebooks"))
+    from cjk_font import use_cjk_font
+
+    with plt.rc_context():
+        name = use_cjk_font()
+        assert name is not None and plt.rcParams["font.sans-serif"][0] == name
+        path = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]))
+        assert FT2Font(path).get_char_index(ord("申")) != 0
+    # None installed: an instruction, not boxes in silence.
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [])
+    assert use_cjk_font() is None
+    assert "sudo apt-get install fonts-noto-cjk" in capsys.readouterr().out

@@ -40,7 +40,7 @@ def audit(report: Report, previous: Report | None = None, *,
             continue
         if rule.scope == "consecutive_years" and previous is None:
             continue
-        result.findings += evaluate_rule(rule, ctx, tallies[rule.id])
+        result.findings += evaluate_rule(rule, ctx, tallies[rule.id], knowledge.layouts)
     claim_rule = prose_rules.get(6)
     if claim_rule is not None and ctx.formats["applications"] in claim_rule.formats:
         yoy = prose_rules.get(10)

@@ -9,6 +9,7 @@ from itertools import product
 from typing import Any
 
 from ..identity_spec import ForEach
+from ..printed import Layouts
 from ..rulebook import EachCheck, Rule, Severity, ShareCheck, SumCheck
 from .expressions import (
     Context,
@@ -56,7 +57,9 @@ def _message(template: str, values: dict[str, Any]) -> str:
     return template
 
 
-def evaluate_rule(rule: Rule, ctx: Context, tally: RuleTally) -> list[Finding]:
+def evaluate_rule(rule: Rule, ctx: Context, tally: RuleTally, layouts: Layouts) -> list[Finding]:
+    """The rule's findings on the report of `ctx`; their Chinese messages name rows, columns
+    and cells by the labels the report prints (`layouts`), the English ones by their keys."""
     findings = []
     if isinstance(rule.check, ShareCheck):
         return _share_check(rule, ctx, tally)
@@ -67,15 +70,16 @@ def evaluate_rule(rule: Rule, ctx: Context, tally: RuleTally) -> list[Finding]:
             tally.skipped_because.append(f"{_label(bindings)}: needs {', '.join(rule.requires)}")
             continue
         if isinstance(rule.check, SumCheck):
-            finding = _sum_check(rule, ctx, bindings, tally)
+            finding = _sum_check(rule, ctx, bindings, tally, layouts)
             if finding:
                 findings.append(finding)
         else:
-            findings += _each_check(rule, ctx, tally)
+            findings += _each_check(rule, ctx, tally, layouts)
     return findings
 
 
-def _sum_check(rule: Rule, ctx: Context, bindings: dict[str, str], tally: RuleTally) -> Finding | None:
+def _sum_check(rule: Rule, ctx: Context, bindings: dict[str, str], tally: RuleTally,
+               layouts: Layouts) -> Finding | None:
     left = evaluate(rule.check.sum, ctx, bindings, rule.blanks)
     right = evaluate(rule.check.other, ctx, bindings, rule.blanks)
     if not (left.complete and right.complete):
@@ -99,6 +103,7 @@ def _sum_check(rule: Rule, ctx: Context, bindings: dict[str, str], tally: RuleTa
                     if rule.names == "equals" else left.cells + right.cells)
     values = {**bindings, "expected": plain(left.total), "actual": plain(right.total),
               "difference": plain(difference)}
+    printed = {name: layouts.part_label(rule.table, v) for name, v in bindings.items()}
     # A printed side with a cell left empty (not "—" or "/") that would make the identity
     # hold: a gap in the table rather than a wrong number.
     empty = [c for c in right.cells if c.value is None and not c.raw.strip()]
@@ -106,6 +111,7 @@ def _sum_check(rule: Rule, ctx: Context, bindings: dict[str, str], tally: RuleTa
     message = rule.message
     if blank:
         values |= {"cells": "、".join(c.key for c in empty), "should": plain(-difference)}
+        printed["cells"] = "、".join(layouts.cell_label(c.key) for c in empty)
         message = rule.blank_message
     cause = likely_cause(cells)
     claim = (left.claims + right.claims or [None])[0]
@@ -113,7 +119,8 @@ def _sum_check(rule: Rule, ctx: Context, bindings: dict[str, str], tally: RuleTa
         rule=rule.id, rule_number=rule.rule, severity=_severity(rule.severity, blank, cause),
         cells=cells, expected=plain(left.total), actual="blank" if blank else plain(right.total),
         difference=None if blank else plain(difference), tolerance=tolerance,
-        message_zh=_message(message.zh, values), message_en=_message(message.en, values),
+        message_zh=_message(message.zh, values | printed),
+        message_en=_message(message.en, values),
         likely_cause=cause, category="completeness" if blank else "arithmetic",
         claim=claim.sentence if claim else None, claim_page=claim.page if claim else None,
         claim_span=claim.span if claim else None, claim_bbox=claim.bbox if claim else None)
@@ -159,7 +166,7 @@ def _share_check(rule: Rule, ctx: Context, tally: RuleTally) -> list[Finding]:
     return findings
 
 
-def _each_check(rule: Rule, ctx: Context, tally: RuleTally) -> list[Finding]:
+def _each_check(rule: Rule, ctx: Context, tally: RuleTally, layouts: Layouts) -> list[Finding]:
     check: EachCheck = rule.check
     findings = []
     for value in ctx.report.values:
@@ -179,8 +186,8 @@ def _each_check(rule: Rule, ctx: Context, tally: RuleTally) -> list[Finding]:
         findings.append(Finding(
             rule=rule.id, rule_number=rule.rule, severity=_severity(rule.severity, False, cause),
             cells=[cell], expected=f">= {check.at_least}", actual=plain(Decimal(value.value)),
-            message_zh=_message(rule.message.zh, values), message_en=_message(rule.message.en, values),
-            likely_cause=cause))
+            message_zh=_message(rule.message.zh, values | {"key": layouts.cell_label(value.key)}),
+            message_en=_message(rule.message.en, values), likely_cause=cause))
     return findings
 
 

@@ -12,7 +12,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from .encoding import decode_bytes, looks_like_text
 from .script import convert_traditional
 
-__all__ = ["load", "sniff"]
+__all__ = ["load", "load_bytes", "sniff"]
 
 
 def sniff(data: bytes) -> SourceKind:
@@ -52,6 +52,16 @@ def load(path: str | Path, *, ocr: str = "auto", limits: Limits = DEFAULT_LIMITS
         data = source.read_bytes()
     except OSError as exc:
         raise InputNotFound(f"{source}: cannot be read ({exc.strerror})") from None
+    return load_bytes(data, source, ocr=ocr, limits=limits)
+
+
+def load_bytes(data: bytes, source: Path, *, ocr: str = "auto",
+               limits: Limits = DEFAULT_LIMITS) -> Document:
+    """Read a document's bytes (a file's, or standard input's) into a `Document` named
+    `source`; the content decides the loader."""
+    if len(data) > limits.max_file_bytes:
+        raise LimitExceeded(f"{source}: {len(data)} bytes (limit max_file_bytes = "
+                            f"{limits.max_file_bytes})")
     if not data.strip():
         raise EmptyInput(f"{source}: the file is empty")
     try:

@@ -1,4 +1,4 @@
-"""OCR for pages without a usable text layer (the optional extra: pip install 'nianbao[ocr]').
+"""OCR for pages without a usable text layer (the optional extra `ocr`, see errors.install_hint).
 
 A page image (a scan's own image at its native resolution, else a 200 dpi render) is read with
 one detection and one recognition call (`ocr_engine`):
@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..document import Cell, Grid, Page
-from ..errors import OcrUnavailable
+from ..errors import OcrUnavailable, install_hint
 from ..geometry import Word, cell_text, lines_from_words, map_boxes, order_blocks, unturn_box
 from .ocr_engine import Box, Crop, OcrEngine, Reading, engine, engine_available
 
@@ -33,9 +33,9 @@ try:
     import numpy as np
 except ImportError as exc:  # the optional extra is not installed
     raise OcrUnavailable(
-        f"OCR is not installed ({exc.name} missing): pip install 'nianbao[ocr]'") from None
+        f"OCR is not installed ({exc.name} missing): {install_hint('ocr')}") from None
 if not engine_available():
-    raise OcrUnavailable("OCR is not installed (rapidocr missing): pip install 'nianbao[ocr]'")
+    raise OcrUnavailable(f"OCR is not installed (rapidocr missing): {install_hint('ocr')}")
 
 RENDER_DPI = 200
 # What a number or a no-value mark can be read as: the digit-only decoding then says which.

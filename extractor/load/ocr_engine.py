@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..errors import OcrUnavailable
+from ..errors import OcrUnavailable, install_hint
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels of the image given
 
@@ -78,7 +78,7 @@ class RapidOcrEngine:
             from rapidocr import RapidOCR
         except ImportError as exc:
             raise OcrUnavailable(
-                f"OCR is not installed ({exc.name} missing): pip install 'nianbao[ocr]'") from None
+                f"OCR is not installed ({exc.name} missing): {install_hint('ocr')}") from None
         self.settings = settings
         ocr = RapidOCR(params={
             "Global.log_level": "warning",

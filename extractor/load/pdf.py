@@ -8,6 +8,7 @@ pages (tables pasted as screenshots); without OCR the result carries a warning.
 
 from __future__ import annotations
 
+import logging
 import warnings as _warnings
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from ..geometry import (
 )
 from ..limits import DEFAULT_LIMITS, Limits
 from .textlayer import MIN_CHARS, text_layer_is_usable
+
+log = logging.getLogger(__name__)
 
 with _warnings.catch_warnings():
     _warnings.simplefilter("ignore")
@@ -201,12 +204,16 @@ def _ocr_pages(pdf, document: Document, indices: list[int]) -> None:
         document.warnings.append(f"pages {pages} have no usable text layer and were skipped; {exc}")
         return
     read = []
-    for index in indices:
+    for done, index in enumerate(indices, 1):
         try:
             document.pages[index] = ocr_pdf_pages(pdf, [index])[0]
             read.append(index + 1)
         except Exception as exc:  # one page OCR cannot read must not lose the others
             document.warnings.append(f"page {index + 1} could not be read by OCR ({_reason(exc)})")
+        # Seconds a page: a caller may show it (the CLI's progress bar, -v's lines).
+        log.info("%s: page %d of the pages to OCR done (%d of %d)", document.path, index + 1,
+                 done, len(indices), extra={"step": (done, len(indices)),
+                                            "job": f"OCR {Path(document.path).name}"})
     if read:
         document.warnings.append("pages " + ", ".join(map(str, read)) + " were read by OCR")
 

@@ -21,7 +21,7 @@ import socket
 import sys
 from pathlib import Path
 
-from ..errors import NianbaoError
+from ..errors import NianbaoError, install_hint
 from ..knowledge import Knowledge
 
 EXTRA = ("starlette", "jinja2", "uvicorn")
@@ -36,7 +36,7 @@ def require() -> None:
     """Raise a one-line ViewError when the viewer's packages are not installed."""
     missing = [name for name in EXTRA if importlib.util.find_spec(name) is None]
     if missing:
-        raise ViewError(f"the viewer needs {', '.join(missing)}: pip install -e '.[view]'")
+        raise ViewError(f"the viewer needs {', '.join(missing)}: {install_hint('view')}")
 
 
 def serve(store: Path, *, host: str = LOOPBACK, port: int = 8765,
