@@ -177,6 +177,7 @@ class Bars:
     def remove(cls, task) -> None:
         if task is None or cls.progress is None:
             return
+        cls.progress.refresh()  # the bar's last state is drawn before it goes
         cls.progress.remove_task(task)
         if not cls.progress.tasks:
             cls.progress.stop()

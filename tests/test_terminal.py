@@ -143,10 +143,10 @@ def test_low_confidence_cells_are_marked_in_plain_text():
 
 
 def test_a_blank_template_says_so_and_no_findings_says_how_many_checks(tmp_path):
-    report = extract(FIXTURES / "template_2021_blank.docx")
+    report = extract(FIXTURES / "corpus" / "template_2021_blank.docx")
     assert [w.code for w in report.warnings] == ["no_values"]
     assert "blank template" in report.warnings[0].message
-    code, out, _ = run("extract", FIXTURES / "template_2021_blank.docx")
+    code, out, _ = run("extract", FIXTURES / "corpus" / "template_2021_blank.docx")
     assert "warning no_values:" in out
     code, out, _ = run("audit", CORPUS / "shuyang_county_fgj_2023.html")
     assert code == 0
@@ -154,7 +154,7 @@ def test_a_blank_template_says_so_and_no_findings_says_how_many_checks(tmp_path)
 
 
 def test_value_of_an_unknown_key_is_a_key_error_a_blank_cell_none():
-    report = extract(FIXTURES / "template_2021_blank.docx")
+    report = extract(FIXTURES / "corpus" / "template_2021_blank.docx")
     with pytest.raises(KeyError):
         report.value("no.such.key")
     assert report.get("applications.new_received.total").null_reason == "blank"
