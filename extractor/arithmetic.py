@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from itertools import product
 
 from .identity_spec import ForEach, IdentitySpec
@@ -38,7 +39,12 @@ class Term:
 
     @classmethod
     def parse(cls, text: str) -> Term:
-        """The one parser of the term language: "-?previous:key" and "?prose:key" alike."""
+        """The one parser of the term language: "-?previous:key" and "?prose:key" alike; each
+        text is parsed once (the audit evaluates the same terms on every report)."""
+        return _parse_term(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Term:
         sign = -1 if text.startswith("-") else 1
         text = text.removeprefix("-")
         optional = text.startswith("?")
@@ -56,6 +62,11 @@ class Term:
     def __str__(self) -> str:
         return ("-" if self.sign < 0 else "") + ("?" if self.optional else "") + \
             (_PREVIOUS if self.previous else _PROSE if self.prose else "") + self.key
+
+
+@lru_cache(maxsize=8192)
+def _parse_term(text: str) -> Term:
+    return Term._parse(text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ stage never assembles a key with an f-string or splits one by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 TABLES = ("active", "applications", "review_litigation", "legacy")
 
@@ -21,7 +22,12 @@ class Key:
 
     @classmethod
     def parse(cls, text: str) -> Key:
-        """A canonical key from its text; ValueError when it is not one."""
+        """A canonical key from its text; ValueError when it is not one. Each text is parsed
+        once: a report's few hundred keys recur in every report."""
+        return _parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Key:
         table, _, rest = text.partition(".")
         row, _, column = rest.rpartition(".")
         if table not in TABLES or not row or not column:
@@ -39,6 +45,11 @@ class Key:
 
     def with_column(self, column: str) -> Key:
         return Key(self.table, self.row, column)
+
+
+@lru_cache(maxsize=16384)
+def _parse(text: str) -> Key:
+    return Key._parse(text)
 
 
 def join_key(table: str, row: str, column: str) -> str:
