@@ -10,6 +10,7 @@ Words outside every grid become text lines, and the page's blocks are put in rea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -154,14 +155,12 @@ def grids_from_rulings(segments: Segments, words: list[Word], page: int,
     return grids, remaining
 
 
-def _grid(ys, xs, hs, vs, words: list[Word], page: int, s: GridSettings):
-    n_rows, n_cols = len(ys) - 1, len(xs) - 1
-    on_x, on_y = _near(vs, xs, s), _near(hs, ys, s)
-    # right[r][c]: a ruling separates cell (r, c) from (r, c + 1); below[r][c]: from (r + 1, c).
-    right = [[_covered(on_x[c + 1], xs[c + 1], ys[r], ys[r + 1], s) for c in range(n_cols - 1)]
-             for r in range(n_rows)]
-    below = [[_covered(on_y[r + 1], ys[r + 1], xs[c], xs[c + 1], s) for c in range(n_cols)]
-             for r in range(n_rows - 1)]
+def merged_cells(right: list[list[bool]], below: list[list[bool]], n_rows: int, n_cols: int
+                 ) -> tuple[Callable[[int, int], int], dict[int, tuple[int, int, int, int]]]:
+    """The cells of a ruled grid of n_rows × n_cols bands, whether its rulings are vectors
+    (PDF) or pixels (a scan): band (r, c) joins its right neighbour where `right[r][c]` is
+    False (no ruling separates them) and the one below where `below[r][c]` is. Returns the
+    merged cell of each band (an id) and each merged cell's extent (r0, c0, r1, c1)."""
     uf = _UnionFind(n_rows * n_cols)
     for r in range(n_rows):
         for c in range(n_cols):
@@ -175,6 +174,18 @@ def _grid(ys, xs, hs, vs, words: list[Word], page: int, s: GridSettings):
             e = extent.setdefault(uf.find(r * n_cols + c), [r, c, r, c])
             e[0], e[1] = min(e[0], r), min(e[1], c)
             e[2], e[3] = max(e[2], r), max(e[3], c)
+    return (lambda r, c: uf.find(r * n_cols + c)), {k: tuple(e) for k, e in extent.items()}
+
+
+def _grid(ys, xs, hs, vs, words: list[Word], page: int, s: GridSettings):
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    on_x, on_y = _near(vs, xs, s), _near(hs, ys, s)
+    # right[r][c]: a ruling separates cell (r, c) from (r, c + 1); below[r][c]: from (r + 1, c).
+    right = [[_covered(on_x[c + 1], xs[c + 1], ys[r], ys[r + 1], s) for c in range(n_cols - 1)]
+             for r in range(n_rows)]
+    below = [[_covered(on_y[r + 1], ys[r + 1], xs[c], xs[c + 1], s) for c in range(n_cols)]
+             for r in range(n_rows - 1)]
+    cell_of, extent = merged_cells(right, below, n_rows, n_cols)
     region = (xs[0], ys[0], xs[-1], ys[-1])
     inside: dict[int, list[Word]] = {}
     outside: list[Word] = []
@@ -187,7 +198,7 @@ def _grid(ys, xs, hs, vs, words: list[Word], page: int, s: GridSettings):
         rulings = [xs[c + 1] for c in range(n_cols - 1) if right[r][c]]
         for w in _split_across(word, rulings):
             c = max(0, min(n_cols - 1, _band(xs, (w.bbox[0] + w.bbox[2]) / 2)))
-            inside.setdefault(uf.find(r * n_cols + c), []).append(w)
+            inside.setdefault(cell_of(r, c), []).append(w)
     if not inside:
         return None, words  # a frame or a box with no text: not a table
     cells = []

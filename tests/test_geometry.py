@@ -16,6 +16,7 @@ from extractor.geometry import (
     cell_text,
     grids_from_rulings,
     lines_from_words,
+    merged_cells,
     order_blocks,
     turn_box,
     unturn_box,
@@ -153,3 +154,17 @@ def test_a_quarter_turn_is_undone():
         turned = turn_box(turn, 595, 842, box)
         assert unturn_box(turn, 595, 842, turned) == box
     assert turn_box("cw", 595, 842, box) == (724.0, 72.0, 742.0, 300.0)
+
+
+def test_one_grid_builder_merges_bands_no_ruling_separates():
+    """The PDF grid and the scan's grid (load/image.py) build their cells with merged_cells:
+    table 3's header, where 三、本年度办理结果 spans two rows and 申请人情况 three columns."""
+    # 3 rows × 4 columns; no ruling right of (0, 1) and (0, 2): 申请人情况 over three columns;
+    # no ruling below (0, 0) or (1, 0): the stub spans every row.
+    right = [[True, False, False], [True, True, True], [True, True, True]]
+    below = [[False, True, True, True], [False, True, True, True]]
+    cell_of, extents = merged_cells(right, below, 3, 4)
+    assert sorted(extents.values()) == [(0, 0, 2, 0), (0, 1, 0, 3), (1, 1, 1, 1), (1, 2, 1, 2),
+                                        (1, 3, 1, 3), (2, 1, 2, 1), (2, 2, 2, 2), (2, 3, 2, 3)]
+    assert cell_of(0, 1) == cell_of(0, 3) != cell_of(1, 3)
+    assert cell_of(0, 0) == cell_of(2, 0)

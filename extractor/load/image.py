@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..geometry import clusters
+from ..geometry import clusters, merged_cells
 
 _REF_LONG_SIDE = 2339  # A4 at 200 dpi
 _ADAPTIVE_BLOCK, _ADAPTIVE_C = 25, 15
@@ -140,35 +140,24 @@ def _table(horiz, vert, horiz_soft, vert_soft, origin, scale) -> ImageTable | No
         return None
     band = max(2, _px(_BORDER_BAND, scale))
     rows, cols = len(ys) - 1, len(xs) - 1
-    parent = list(range(rows * cols))
 
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
+    def inked_across(r: int, c: int) -> bool:  # a drawn border between band c and c + 1
+        pad = (ys[r + 1] - ys[r]) // 5
+        return _coverage(vert_soft, False, xs[c + 1], ys[r] + pad, ys[r + 1] - pad,
+                         band) >= _BORDER_COVERAGE
 
-    for r in range(rows):
-        for c in range(cols):
-            if c + 1 < cols:
-                pad = (ys[r + 1] - ys[r]) // 5
-                if _coverage(vert_soft, False, xs[c + 1], ys[r] + pad, ys[r + 1] - pad, band) < _BORDER_COVERAGE:
-                    parent[find(r * cols + c)] = find(r * cols + c + 1)
-            if r + 1 < rows:
-                pad = (xs[c + 1] - xs[c]) // 5
-                if _coverage(horiz_soft, True, ys[r + 1], xs[c] + pad, xs[c + 1] - pad, band) < _BORDER_COVERAGE:
-                    parent[find(r * cols + c)] = find((r + 1) * cols + c)
-    groups: dict[int, list[tuple[int, int]]] = {}
-    for r in range(rows):
-        for c in range(cols):
-            groups.setdefault(find(r * cols + c), []).append((r, c))
+    def inked_below(r: int, c: int) -> bool:  # between band r and r + 1
+        pad = (xs[c + 1] - xs[c]) // 5
+        return _coverage(horiz_soft, True, ys[r + 1], xs[c] + pad, xs[c + 1] - pad,
+                         band) >= _BORDER_COVERAGE
+
+    _, extents = merged_cells([[inked_across(r, c) for c in range(cols - 1)] for r in range(rows)],
+                              [[inked_below(r, c) for c in range(cols)] for r in range(rows - 1)],
+                              rows, cols)
     ox, oy = origin
-    cells = []
-    for members in groups.values():
-        r0, r1 = min(m[0] for m in members), max(m[0] for m in members)
-        c0, c1 = min(m[1] for m in members), max(m[1] for m in members)
-        cells.append(ImageCell(r0, c0, r1 - r0 + 1, c1 - c0 + 1,
-                               (ox + xs[c0], oy + ys[r0], ox + xs[c1 + 1], oy + ys[r1 + 1])))
+    cells = [ImageCell(r0, c0, r1 - r0 + 1, c1 - c0 + 1,
+                       (ox + xs[c0], oy + ys[r0], ox + xs[c1 + 1], oy + ys[r1 + 1]))
+             for r0, c0, r1, c1 in extents.values()]
     cells.sort(key=lambda cell: (cell.row, cell.col))
     return ImageTable(cells, rows, cols, (ox + xs[0], oy + ys[0], ox + xs[-1], oy + ys[-1]))
 
