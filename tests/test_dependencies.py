@@ -92,6 +92,7 @@ def test_every_dependency_is_imported(group, line):
         assert use in (ROOT / path).read_text(encoding="utf-8")
         return
     try:
+        importlib.metadata.distribution(requirement.name)
         modules = import_names(requirement)
     except importlib.metadata.PackageNotFoundError:
         pytest.skip(f"{requirement.name} is not installed: its module names are unknown")

@@ -25,7 +25,7 @@ HAS_ENGINE = all(importlib.util.find_spec(m) is not None for m in ("rapidocr", "
 def real_engine(test):
     """The test reads pixels with RapidOCR: it needs the `ocr` extra."""
     skip = pytest.mark.skipif(not HAS_ENGINE, reason="the OCR extra is not installed "
-                              "(pip install 'nianbao[ocr]')")
+                              "(pip install -e '.[ocr]' in this checkout)")
     return pytest.mark.ocr(skip(test))
 
 
