@@ -15,9 +15,9 @@ import typer
 from .cli_common import (
     EXIT_FINDINGS,
     EXIT_INPUT,
+    BomOption,
     FileProgress,
     LimitOption,
-    BomOption,
     OcrMode,
     OcrOption,
     PatternsOption,
@@ -211,10 +211,10 @@ def audit(
 def _stored_audits(store: Path) -> tuple[list, list]:
     """The reports of a store and their stored single-report audits (no tallies: the store
     keeps findings), by body and year."""
-    from .version import __version__
     from .audit.model import AuditResult
     from .errors import NianbaoError
     from .store import Store
+    from .version import __version__
 
     try:
         with Store(store, read_only=True) as opened:

@@ -154,8 +154,13 @@ class Bars:
     def add(cls, label: str, total: int):
         """A new bar (its task id), or None where bars are not shown."""
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
-            TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         cls.console = cls.console or Console(stderr=True)
         if quiet() or not cls.console.is_interactive:

@@ -37,16 +37,16 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import pandas as pd
 
-from .version import __version__
 from .audit import audit
 from .audit.expressions import Context, evaluate, table_formats
 from .claims import ClaimRules, claim_alternatives, subjects
 from .crosswalk import SERIES_COLUMNS, series_rows
 from .keys import Key
 from .knowledge import Knowledge
-from .schema import Claim, Report
+from .schema import Claim, Report, Value
 from .store import Store
 from .textnorm import compact
+from .version import __version__
 
 PANEL_COLUMNS = ["body", "year", "key", "value", "value_exact", "low", "high", "status",
                  "method", "source", "table", "confidence", "note"]
@@ -168,15 +168,16 @@ def _reconstructed(body: str, year: int, reports: dict[int, Report],
     year's carried_over), then with the previous one and what the first step found
     (carried_over = last year's carried_forward; a legacy 本年度 = the running total found
     − last year's)."""
-    after, before = reports.get(year + 1), reports.get(year - 1)
     found: dict[str, _Solved] = {}
-    for identity in _solvable(knowledge):
-        if after is not None:
-            for instance in _instances(identity, after, knowledge):
-                _solve(instance, year, {}, (year + 1, after), found)
-        if before is not None:
-            for instance in _instances(identity, before, knowledge):
-                _solve(instance, year, {year - 1: before}, None, found)
+    for neighbour_year in (year + 1, year - 1):  # the next report first: see above
+        report = reports.get(neighbour_year)
+        if report is None:
+            continue
+        neighbour = _Neighbour(neighbour_year, {v.key: v for v in report.values},
+                               report.meta.source)
+        for identity in _solvable(knowledge):
+            for instance in _instances(identity, report, knowledge):
+                _solve(instance, year, neighbour, found)
     rows = [_row(body, year, key, s.value, "reconstructed", s.source, confidence=s.confidence,
                  method=s.method, table=s.table) for key, s in found.items()]
     for later_year, later in sorted(reports.items()):
@@ -217,74 +218,82 @@ def _instances(identity: tuple[str, str], report: Report, knowledge: Knowledge) 
     return [(identity[1], i) for i in knowledge.identities.instances(name, fmt, lists)]
 
 
-def _solve(labelled, year: int, previous: dict[int, Report], current: tuple[int, Report] | None,
-           found: dict[str, _Solved]) -> None:
-    """Solve one instance for the missing year's terms: the previous side when `current`
-    (the next report) is given, else the current side, from `previous` (the year before) and
-    what `found` holds already. Only a sum of terms added on one side is solved, and never
-    to a negative count (a restarted series, not a value)."""
+@dataclass
+class _Neighbour:
+    year: int
+    values: dict[str, Value]
+    source: str
+
+
+@dataclass
+class _Known:
+    """A term of an instance whose value is known: printed in a report, or solved before."""
+
+    coefficient: int  # its sign in "solved = Σ coefficient · value"
+    value: int | Decimal
+    year: int
+    key: str
+    confidence: float
+    source: str
+    reconstructed: bool
+
+
+def _solve(labelled, year: int, neighbour: _Neighbour, found: dict[str, _Solved]) -> None:
+    """Solve one instance between `year` (no report) and the neighbouring report for the
+    missing year's terms, with what `found` holds already. Only a sum of terms added on one
+    side is solved, and never to a negative count (a restarted series, not a value)."""
     label, instance = labelled
-    known: list[tuple[int, object, int, str, Report | None]] = []  # sign, value, year, key, report
+    later = neighbour.year > year  # the neighbour is the current year of the identity
+    known: list[tuple[int, int, str]] = []  # side · sign, year, key
     unknown: list[tuple[int, str]] = []  # side, key
     for side, terms in ((-1, instance.left), (1, instance.right)):
         for term in terms:
-            of_year = (year if current is not None else year - 1) if term.previous else \
-                (current[0] if current is not None else year)
-            report = current[1] if current is not None and of_year == current[0] else \
-                previous.get(of_year)
+            of_year = neighbour.year if term.previous != later else year
             if of_year == year and term.key not in found:
                 if term.sign < 0:
                     return
                 unknown.append((side, term.key))
-                continue
-            value = found[term.key].value if report is None else _printed_value(report, term.key)
-            if value is None:
-                return
-            known.append((side * term.sign, value, of_year, term.key, report))
+            else:
+                known.append((side * term.sign, of_year, term.key))
     sides = {side for side, _ in unknown}
     if not unknown or len(sides) != 1:
         return
     side = sides.pop()
-    value = sum(-sign * side * v for sign, v, *_ in known)
-    if value < 0:
-        return
+    terms: list[_Known] = []
+    for sign, of_year, key in known:
+        if of_year == year:
+            solved = found[key]
+            terms.append(_Known(-sign * side, solved.value, of_year, key, solved.confidence,
+                                solved.source, True))
+            continue
+        value = neighbour.values.get(key)
+        if value is None or value.value is None:
+            return
+        terms.append(_Known(-sign * side, value.value, of_year, key, value.confidence,
+                            neighbour.source, False))
+    total = sum(t.coefficient * t.value for t in terms)
     key = "+".join(k for _, k in unknown)
-    if key in found:
+    if total < 0 or key in found:
         return
-    sources = list(dict.fromkeys(found[k].source if r is None else r.meta.source
-                                 for *_, k, r in known))
     found[key] = _Solved(
-        value=value, source=", ".join(sources) or "",
-        confidence=min([_confidence(r, k, found) for *_, k, r in known]),
-        method=_method(known, side, dict(instance.bindings)) + f" ({label})",
-        table="legacy" if key.startswith("legacy.") else None)
+        value=total, source=", ".join(dict.fromkeys(t.source for t in terms)),
+        confidence=min(t.confidence for t in terms),
+        method=_method(terms, dict(instance.bindings)) + f" ({label})",
+        table=Key.parse(unknown[0][1]).table)
 
 
-def _printed_value(report: Report, key: str):
-    value = next((v for v in report.values if v.key == key), None)
-    return None if value is None else value.value
-
-
-def _confidence(report: Report | None, key: str, found: dict[str, _Solved]) -> float:
-    if report is None:
-        return found[key].confidence
-    return next(v.confidence for v in report.values if v.key == key)
-
-
-def _method(known, side: int, bindings: dict[str, str]) -> str:
+def _method(terms: list[_Known], bindings: dict[str, str]) -> str:
     """The expression the value was computed by, terms of one year grouped: "prior_items +
     change of 2019", "carried_over of 2020"."""
     parts: list[str] = []
     last_year = None
-    for sign, _, of_year, key, report in sorted(known, key=lambda k: k[0] * side):
-        name = _short(key, bindings)
-        if report is None:
-            name += " (reconstructed)"
-        op = "" if not parts else (" + " if -sign * side > 0 else " − ")
-        if last_year is not None and of_year != last_year:
+    for term in sorted(terms, key=lambda t: -t.coefficient):
+        name = _short(term.key, bindings) + (" (reconstructed)" if term.reconstructed else "")
+        op = "" if not parts else (" + " if term.coefficient > 0 else " − ")
+        if last_year is not None and term.year != last_year:
             parts.append(f" of {last_year}")
         parts.append(op + name)
-        last_year = of_year
+        last_year = term.year
     return "".join(parts) + f" of {last_year}"
 
 
@@ -295,6 +304,8 @@ def _short(key: str, bindings: dict[str, str]) -> str:
         return key
     parts = str(Key.parse(key)).split(".")[1:]
     return ".".join(p for p in parts if p not in bindings.values())
+
+
 def _from_changes(body: str, year: int, report: Report, knowledge: Knowledge) -> list[dict]:
     """Values of `year` implied by `report`'s year-on-year claims that compare with it."""
     specs = knowledge.claims

@@ -30,6 +30,7 @@ from .printed import Layouts, build_layouts
 from .references import Named, check_references
 from .rulebook import Rule, read_rules
 from .segment import HeadingMatcher
+from .textnorm import chinese_ordinal
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,7 +123,7 @@ class Knowledge:
     def section_ordinal(self, key: str) -> str:
         """The Chinese numeral a section is printed under (active → 二), from headings.yaml."""
         number = next(s.number for s in self.patterns.headings.sections if s.key == key)
-        return "一二三四五六七八九十"[number - 1]
+        return chinese_ordinal(number)
 
 
 _DEFAULT: Knowledge | None = None

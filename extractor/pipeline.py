@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .version import __version__
 from .bodies import infer as infer_body
 from .bodies import opening_text
 from .claims import extract_claims
@@ -26,6 +25,7 @@ from .segment import Segmentation, segment
 from .tables.locate import locate, table_text
 from .tables.model import MappedCell, ReadContext, TableReading
 from .tables.reading import Scored, read_table
+from .version import __version__
 
 
 def extract(path: str | Path, *, knowledge: Knowledge | None = None, ocr: str = "auto",

@@ -22,6 +22,7 @@ from .keys import Key, join_key
 from .legacy.knowledge import CUMULATIVE, PREFIX, LegacyKnowledge, TableSpec
 from .patterns import ApplicationRow, Patterns, TablePatterns
 from .schema import Report, Value
+from .textnorm import chinese_ordinal
 
 STANDARD = ("active", "applications", "review_litigation")
 
@@ -305,5 +306,5 @@ def _numbered(number: str | None, label: str) -> str:
 def build_layouts(patterns: Patterns, legacy: LegacyKnowledge) -> Layouts:
     """The tables as printed, from tables.yaml, headings.yaml and legacy.yaml."""
     numbers = {s.key: s.number for s in patterns.headings.sections}
-    ordinals = {name: "一二三四五六七八九十"[numbers[name] - 1] for name in STANDARD}
+    ordinals = {name: chinese_ordinal(numbers[name]) for name in STANDARD}
     return Layouts(patterns.tables, ordinals, legacy.spec.table)

@@ -12,9 +12,8 @@ colour-blind reader loses), explained by a legend under the tables.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import sys
+from decimal import Decimal
 
 from .knowledge import Knowledge
 from .printed import Part, PrintedTable, shown

@@ -29,6 +29,11 @@ _PUNCT = regex.compile(r"[\p{P}\p{S}]+")
 _CJK = regex.compile(r"\p{Han}")
 
 
+def chinese_ordinal(number: int) -> str:
+    """一 … 十: how a section or table of a report is numbered (1 … 10)."""
+    return "一二三四五六七八九十"[number - 1]
+
+
 def nfkc(text: str) -> str:
     """Full-width forms to ASCII, compatibility characters folded (NFKC)."""
     return unicodedata.normalize("NFKC", text)

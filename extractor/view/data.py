@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..version import __version__
 from ..audit import audit
 from ..audit.model import Finding
-from ..knowledge import Knowledge
 from ..history import History, build_history
+from ..knowledge import Knowledge
 from ..printed import Layouts
 from ..schema import Report
 from ..store import Store
 from ..textnorm import compact
+from ..version import __version__
 
 # The findings page lists this many rows; the download holds them all.
 PAGE_ROWS = 500
