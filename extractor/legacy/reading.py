@@ -21,7 +21,6 @@ from .settle import GUESS, Cell, Settled, settle
 from .table import Table, find_table
 from .text import Flat, flatten, plain_text
 
-_COLUMN_NAMES = {"year": "本年度", "cumulative": "历年累计"}
 # A figure read from the wording around it, not from a labelled cell: flagged (below 0.9), so a
 # phrasing that misreads an unseen report is never a silent error.
 PROSE = 0.85
@@ -145,7 +144,9 @@ def _row_values(flat: Flat, item: Settled, table: Table, stated: dict[str, Figur
             note.append("one value printed for two columns: this cell taken as empty")
         values.append(_cell_value(flat, key, cell, row.unit, confidence, kn, note))
     if item.decided_by == "guess":
-        shown = ", ".join(f"{_COLUMN_NAMES.get(c, c)} {cell.raw or '—'}"
+        # Each column by the first of its header words in legacy.yaml (本年度, 历年累计).
+        names = {c: getattr(kn.spec.table.columns, c)[0] for c in ("year", "cumulative")}
+        shown = ", ".join(f"{names.get(c, c)} {cell.raw or '—'}"
                           for c, cell in item.option.cells)
         code = Code.AMBIGUOUS_DIGITS if item.option.how == "split" else Code.COLUMN_UNPROVEN
         warnings.append(Warning(code=code, keys=[PREFIX + row.key], message=(
