@@ -18,7 +18,7 @@ from .knowledge import Knowledge
 from .limits import DEFAULT_LIMITS, Limits
 from .load import load
 from .pipeline import extract_document
-from .store import ReportRows, report_rows
+from .store_rows import ReportRows, report_rows
 
 
 @dataclass(frozen=True)

@@ -14,26 +14,25 @@ patterns replace it (the store holds one reading of each report per extractor ve
 and findings (a transaction may hold several whole reports), so a killed batch leaves whole
 reports or none.
 
-Rows are built as Arrow tables by `report_rows` (in the worker that extracted the report, where
-the CPU is) and inserted by `Store.add_reports` (in the one process that owns the file).
+Rows are built by `store_rows.report_rows` (in the worker that extracted the report) as plain
+Python, and made into Arrow tables and inserted by `Store.add_reports` (in the one process that
+owns the file), so workers never load DuckDB or Arrow.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from .audit.model import AuditResult, CellRef, Finding
-from .bodies import Body
+from .audit.model import CellRef, Finding
 from .errors import NianbaoError
-from .schema import Claim, Meta, Report, Section, TableReport, Value, Warning, dumps
+from .schema import Claim, Meta, Report, Section, TableReport, Value, Warning
+from .store_rows import ReportRows
 
 JSON = "JSON"
 _COLUMNS: dict[str, list[tuple[str, str, pa.DataType]]] = {
@@ -123,67 +122,6 @@ class StoreError(NianbaoError):
     kind = "store"
 
 
-@dataclass
-class ReportRows:
-    """One report's rows for the store, ready to insert."""
-
-    sha256: str
-    reports: pa.Table
-    values: pa.Table
-    findings: pa.Table
-
-
-def _exact(value: int | Decimal | None) -> str | None:
-    if value is None:
-        return None
-    return str(value) if isinstance(value, int) else format(value, "f")
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def report_rows(report: Report, body: Body, audit: AuditResult, seconds: float) -> ReportRows:
-    """The rows that store `report` (with its body and single-report audit)."""
-    meta = report.meta
-    key = {"sha256": meta.sha256, "extractor_version": meta.extractor_version}
-    fingerprint = {"patterns_fingerprint": meta.patterns_fingerprint}
-    reports = [key | fingerprint | {
-        "path": meta.path, "source": meta.source, "file_kind": meta.kind,
-        "page_count": meta.page_count, "title": meta.title, "agency": body.agency,
-        "body": body.body, "level": body.level, "body_kind": body.kind, "region": body.region,
-        "region_code": body.region_code, "year": body.year, "format": meta.format,
-        "metadata_sources": json.dumps(body.sources, ensure_ascii=False),
-        "n_values": len(report.values), "n_findings": len(audit.findings),
-        "worst": audit.worst(), "seconds": round(seconds, 4),
-        "meta": dumps(meta.model_dump()),
-        "sections": dumps([s.model_dump() for s in report.sections]),
-        "tables": dumps([t.model_dump() for t in report.tables]),
-        "claims": dumps([c.model_dump() for c in report.claims]),
-        "warnings": dumps([w.model_dump() for w in report.warnings]),
-    }]
-    values = [key | {
-        "ordinal": i, "key": v.key, "table_name": v.table,
-        "value": None if v.value is None else float(v.value), "value_exact": _exact(v.value),
-        "raw": v.raw, "null_reason": v.null_reason, "unit": v.unit, "page": v.page,
-        "bbox": v.bbox, "span": v.span, "confidence": v.confidence, "derived": v.derived,
-        "note": v.note,
-    } for i, v in enumerate(report.values + report.derived)]
-    findings = [key | {
-        "ordinal": i, "rule": f.rule, "rule_number": f.rule_number, "severity": f.severity,
-        "expected": _text(f.expected), "actual": _text(f.actual),
-        "difference": _text(f.difference), "tolerance": f.tolerance,
-        "likely_cause": f.likely_cause, "keys": [c.key for c in f.cells],
-        "message_zh": f.message_zh, "message_en": f.message_en, "claim": f.claim,
-        "cells": dumps([c.model_dump() for c in f.cells]),
-    } for i, f in enumerate(audit.findings)]
-    return ReportRows(
-        sha256=meta.sha256,
-        reports=pa.Table.from_pylist(reports, schema=SCHEMAS["reports"]),
-        values=pa.Table.from_pylist(values, schema=SCHEMAS["values"]),
-        findings=pa.Table.from_pylist(findings, schema=SCHEMAS["findings"]))
-
-
 class Store:
     """A DuckDB store, opened by one process at a time (DuckDB locks the file)."""
 
@@ -253,16 +191,18 @@ class Store:
             for rows, _ in reports:  # a reading with other patterns is replaced
                 for name in ("reports", "values", "findings"):
                     con.execute(f'DELETE FROM "{name}" WHERE sha256 = ? AND extractor_version = ?',
-                                [rows.sha256, rows.reports["extractor_version"][0].as_py()])
+                                [rows.sha256, rows.extractor_version])
             for name in ("reports", "values", "findings"):
-                table = pa.concat_tables([getattr(rows, name) for rows, _ in reports])
+                table = pa.Table.from_pylist([row for rows, _ in reports
+                                              for row in getattr(rows, name)],
+                                             schema=SCHEMAS[name])
                 if table.num_rows:
                     con.register("incoming", table)
                     con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM incoming')
                     con.unregister("incoming")
             paths: dict[str, list[str]] = {}
             for rows, path in reports:
-                paths.setdefault(rows.reports["extractor_version"][0].as_py(), []).append(path)
+                paths.setdefault(rows.extractor_version, []).append(path)
             for version, listed in paths.items():
                 con.execute("DELETE FROM errors WHERE extractor_version = ? "
                             "AND list_contains(?::VARCHAR[], path)", [version, listed])

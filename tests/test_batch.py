@@ -23,11 +23,11 @@ from typer.testing import CliRunner
 
 from extractor import __version__, extract
 from extractor.batch import run_batch
-from extractor.batch_task import Job, Options, Stored, extract_file
+from extractor.batch_task import Job, Options, Stored, extract_file, sha256_file
 from extractor.commands_bulk import register
 from extractor.errors import NianbaoError
 from extractor.knowledge import Knowledge
-from extractor.store import TABLES, Store
+from extractor.store import SCHEMAS, TABLES, Store
 
 from .conftest import CORPUS, FIXTURES
 
@@ -263,6 +263,17 @@ def test_worker_outcome_is_a_value_not_an_exception(tmp_path):
     assert not isinstance(changed, Stored) and changed.kind == "changed"
     missing = extract_file(Job(str(tmp_path / "gone.pdf"), "0" * 64), Options())
     assert (missing.kind, missing.message) == ("not_found", f"{tmp_path / 'gone.pdf'}: no such file")
+
+
+def test_a_workers_rows_name_every_column_of_the_store():
+    """Rows travel from the worker as plain dicts (store_rows.py) and become Arrow tables in the
+    store's process, where a missing key would be a silent null: the names must match."""
+    seed = CORPUS / "seed_shanghai_2020.txt"
+    outcome = extract_file(Job(str(seed), sha256_file(seed)), Options())
+    assert isinstance(outcome, Stored) and outcome.rows.findings  # the seed has findings
+    for table in ("reports", "values", "findings"):
+        for row in getattr(outcome.rows, table):
+            assert list(row) == SCHEMAS[table].names, table
 
 
 @pytest.mark.skipif(os.environ.get("NIANBAO_SLOW") != "1",

@@ -143,3 +143,45 @@ def test_extract_runs_without_the_bulk_extra():
                            "-f", "json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["meta"]["year"] == 2023
+
+
+def _imports_after(code: str) -> dict:
+    """The heavy modules a fresh process holds after `code` (run with ROOT as cwd)."""
+    heavy = ("duckdb", "pyarrow", "pymupdf", "pymupdf.layout", "pymupdf4llm", "onnxruntime")
+    probe = (f"{code}\nimport json, sys\n"
+             f"print(json.dumps({{m: m in sys.modules for m in {heavy!r}}}))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_batch_worker_loads_neither_duckdb_nor_arrow():
+    """A worker builds a report's rows as plain Python (store_rows.py): DuckDB and Arrow would
+    hold ~50 MiB of its resident memory for nothing it does."""
+    held = _imports_after(
+        "from pathlib import Path\n"
+        "from extractor.batch_task import Job, Options, Stored, extract_file, sha256_file\n"
+        "for name in ('huaian_city_2024.pdf', 'sanming_city_2023.txt'):\n"
+        "    path = Path('fixtures/corpus') / name\n"
+        "    outcome = extract_file(Job(str(path), sha256_file(path)), Options())\n"
+        "    assert isinstance(outcome, Stored) and len(outcome.rows.values) > 100, outcome")
+    assert held["pymupdf"] and not held["duckdb"] and not held["pyarrow"]
+
+
+def test_pymupdf_comes_without_its_layout_model():
+    """PyMuPDF 2 loads an ONNX page-layout model at import (pymupdf.layout: onnxruntime,
+    +95 MiB); nianbao reads a PDF without it (pdflib.py), and a program can still import it."""
+    held = _imports_after("from extractor import extract\n"
+                          "extract('fixtures/corpus/huaian_city_2024.pdf')\n"
+                          "import pymupdf\nassert pymupdf._get_layout is None")
+    assert held["pymupdf"] and not (held["pymupdf.layout"] or held["pymupdf4llm"]
+                                    or held["onnxruntime"])
+    if importlib.util.find_spec("pymupdf.layout") is None:
+        return  # an older PyMuPDF: nothing was held back
+    later = _imports_after("import extractor.pdflib\nimport pymupdf.layout\nimport pymupdf\n"
+                           "assert pymupdf._get_layout is not None")
+    assert later["pymupdf.layout"]
+    first = _imports_after("import pymupdf\nimport extractor.pdflib\n"
+                           "assert pymupdf._get_layout is not None")
+    assert first["pymupdf.layout"]  # a program that imported PyMuPDF first keeps its choice

@@ -19,7 +19,8 @@ from extractor.history import build_history
 from extractor.knowledge import Knowledge
 from extractor.load import load
 from extractor.pipeline import extract_document
-from extractor.store import Store, report_rows
+from extractor.store import Store
+from extractor.store_rows import report_rows
 
 from .conftest import CORPUS, NO_DOCGEN
 

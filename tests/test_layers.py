@@ -24,7 +24,7 @@ PACKAGE = "extractor"
 # "" is the package's own `__init__`, the public face over everything.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("errors", "extras", "limits", "version", "codes", "keys", "textnorm", "document",
-              "schema")),
+              "schema", "pdflib")),
     ("patterns", ("patterns", "identity_spec", "numbers", "labels", "arithmetic", "rulebook",
                   "crosswalk", "legacy.knowledge", "printed")),
     ("geometry", ("geometry",)),
@@ -39,7 +39,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("audit", ("audit",)),
     ("pipeline", ("pipeline",)),
     ("export", ("export", "terminal", "xlsx", "evaluate")),
-    ("bulk", ("inputs", "store", "batch_task", "executors", "batch", "history")),
+    ("bulk", ("inputs", "store_rows", "store", "batch_task", "executors", "batch", "history")),
     ("view", ("view",)),
     ("cli", ("cli", "cli_common", "commands_bulk")),
     ("package", ("",)),

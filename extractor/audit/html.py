@@ -10,17 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import warnings
 from pathlib import Path
 
 from ..knowledge import Knowledge
+from ..pdflib import pymupdf
 from ..printed import Layouts
 from ..schema import Report
 from .model import AuditResult, Finding
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    import pymupdf
 
 _MARGIN = 24  # points of page around the involved cells
 _ZOOM = 1.6

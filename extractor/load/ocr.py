@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from ..document import Cell, Grid, Page
 from ..errors import OcrUnavailable, install_hint
 from ..geometry import Word, cell_text, lines_from_words, map_boxes, order_blocks, unturn_box
+from ..pdflib import pymupdf
 from .ocr_engine import Box, Crop, OcrEngine, Reading, engine, engine_available
 
 try:
@@ -60,8 +61,6 @@ SETTINGS = ReadSettings()  # what the loader uses (benchmarks/bench_ocr.py tries
 
 def _page_image(pdf, page):
     """(BGR image, pixels per PDF point): a scan's own image, else a render."""
-    import pymupdf
-
     images = page.get_images(full=True)
     pixmap = None
     if len(images) == 1:

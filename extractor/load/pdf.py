@@ -9,7 +9,6 @@ pages (tables pasted as screenshots); without OCR the result carries a warning.
 from __future__ import annotations
 
 import logging
-import warnings as _warnings
 from pathlib import Path
 
 from ..document import Document, Page
@@ -27,16 +26,11 @@ from ..geometry import (
     unturn_box,
 )
 from ..limits import DEFAULT_LIMITS, Limits
+from ..pdflib import pymupdf
 from .textlayer import MIN_CHARS, text_layer_is_usable
 
 log = logging.getLogger(__name__)
 
-with _warnings.catch_warnings():
-    _warnings.simplefilter("ignore")
-    import pymupdf
-
-pymupdf.TOOLS.mupdf_display_errors(False)
-pymupdf.TOOLS.mupdf_display_warnings(False)
 
 _SETTINGS = GridSettings()
 
