@@ -44,7 +44,9 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "prose at 0.5": ({}, {"line_width": 0.5}),
     "prose at 0.4": ({}, {"line_width": 0.4}),
     "2 threads": ({"threads": 2}, {}),
+    "rec batches of 960 columns": ({"batch_columns": 960}, {}),
     "rec batches of 1920 columns": ({"batch_columns": 1920}, {}),
+    "rec batches of 240 columns": ({"batch_columns": 240}, {}),
     "rec one crop per batch": ({"batch_columns": 1}, {}),
 }
 
