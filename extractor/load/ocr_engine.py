@@ -124,8 +124,9 @@ class RapidOcrEngine:
     def recognize(self, crops: Sequence[Crop], charset: str | None = None) -> list[Reading]:
         """Crops resized to the model's height and batched by width, each batch padded only to
         its widest crop (rapidocr pads every batch to at least 320 columns: a short number then
-        costs as much as a line of prose). A crop wider than `batch_columns` is a batch alone. The widest go first: later, smaller batches then
-        reuse the memory freed by earlier ones (widest last, the heap grew by 190 MB)."""
+        costs as much as a line of prose). A crop wider than `batch_columns` is a batch alone.
+        The widest go first: later, smaller batches then reuse the memory freed by earlier ones
+        (widest last, the heap grew by 190 MB)."""
         import numpy as np
 
         columns = [_columns(crop.image) for crop in crops]
